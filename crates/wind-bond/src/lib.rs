@@ -104,8 +104,8 @@ pub fn power_bon(game: &Game, pi: &Policy, n: u32) -> Policy {
         return pi.clone();
     }
     pi.map_log_weights(|x, lp, s| {
-        let w = game.win_rates(x, &pi.probs(x));
-        (0..lp.len()).map(|y| if s[y] { lp[y] + (n as f64 - 1.0) * w[y].ln() } else { f64::NEG_INFINITY }).collect()
+        let lw = game.log_win_rates(x, lp, s);
+        (0..lp.len()).map(|y| if s[y] { lp[y] + (n as f64 - 1.0) * lw[y] } else { f64::NEG_INFINITY }).collect()
     })
 }
 

@@ -164,6 +164,26 @@ impl Game {
         self.advantages(x, probs).into_iter().map(|v| v + 0.5 * s).collect()
     }
 
+    /// `log w_π(y|x)` computed in log space, `log Σ_{y'} π(y')·P(y≻y')`, from log-probabilities
+    /// and support: exact even when probabilities underflow (`w(y) ≥ π(y)/2` keeps it finite on
+    /// the support).
+    pub fn log_win_rates(&self, x: usize, logp: &[f64], support: &[bool]) -> Vec<f64> {
+        let n = self.n;
+        let mut buf = Vec::with_capacity(n);
+        (0..n)
+            .map(|i| {
+                buf.clear();
+                for j in 0..n {
+                    let p = self.pref(x, i, j);
+                    if support[j] && p > 0.0 {
+                        buf.push(logp[j] + p.ln());
+                    }
+                }
+                crate::numerics::logsumexp(&buf)
+            })
+            .collect()
+    }
+
     /// `π_xᵀ P_x π'_x`, the probability that a draw of `π` beats a draw of `π'` in context `x`.
     pub fn duel(&self, x: usize, p: &[f64], q: &[f64]) -> f64 {
         dot(p, &self.win_rates(x, q))

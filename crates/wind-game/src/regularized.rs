@@ -37,18 +37,19 @@ impl Transform {
     }
 }
 
-/// Payoff `h(y) = g(w_π(y))` up to an additive constant, on the given support
-/// (`probs` is zero off the support). For identity this is `(Aπ)(y)`, exact near 0.
-pub fn payoff(game: &Game, x: usize, probs: &[f64], g: Transform) -> Vec<f64> {
+/// Payoff `h(y) = g(w_π(y))` of context `x`, up to an additive constant. For identity this is
+/// `(Aπ)(y)` (exact near 0); for log it is computed in log space (finite on the support even
+/// when probabilities underflow).
+pub fn payoff(game: &Game, x: usize, pi: &Policy, g: Transform) -> Vec<f64> {
     match g {
-        Transform::Identity => game.advantages(x, probs),
-        Transform::Log => game.win_rates(x, probs).into_iter().map(|w| w.max(0.0).ln()).collect(),
+        Transform::Identity => game.advantages(x, &pi.probs(x)),
+        Transform::Log => game.log_win_rates(x, pi.logp(x), pi.support(x)),
     }
 }
 
 /// The fixed-point map in log space: `log_softmax(ℓ_ref + g(w_π)/β)` on the support of `π_ref`.
-pub fn fixed_point_map(game: &Game, x: usize, reference: &Policy, probs: &[f64], beta: f64, g: Transform) -> Vec<f64> {
-    let h = payoff(game, x, probs, g);
+pub fn fixed_point_map(game: &Game, x: usize, reference: &Policy, pi: &Policy, beta: f64, g: Transform) -> Vec<f64> {
+    let h = payoff(game, x, pi, g);
     let lr = reference.logp(x);
     let s = reference.support(x);
     let logits: Vec<f64> = (0..lr.len())
@@ -61,7 +62,7 @@ pub fn fixed_point_map(game: &Game, x: usize, reference: &Policy, probs: &[f64],
 pub fn residual(game: &Game, reference: &Policy, pi: &Policy, beta: f64, g: Transform) -> f64 {
     let mut r = 0.0f64;
     for x in 0..game.n_contexts() {
-        let t = fixed_point_map(game, x, reference, &pi.probs(x), beta, g);
+        let t = fixed_point_map(game, x, reference, pi, beta, g);
         let s = reference.support(x);
         for y in 0..t.len() {
             if s[y] {
