@@ -1,1 +1,237 @@
-fn main() {}
+//! `wind`: run experiments, reproduce figures, solve games, benchmark.
+
+mod bench;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use wind_exp::{RunOptions, load_experiment, run_experiment};
+use wind_game::metrics::{exploitability, gap};
+use wind_game::{Policy, Transform, solve_nash, solve_regularized};
+
+#[derive(Parser)]
+#[command(name = "wind", version, about = "Exact and sample-based best-of-N / WIND dynamics on preference games")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run an experiment TOML; writes results/<name>/{metrics.csv,runs.csv,timing.csv,manifest.json}.
+    Run {
+        /// The experiment file (e.g. experiments/exact.toml).
+        experiment: PathBuf,
+        /// Folder that receives <name>/.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// No progress bar or notes.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Worker threads (results are identical for any value).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Draw the figure of a results folder into paper-figures/<name>.{svg,png}.
+    Plot {
+        /// A folder written by `wind run` (e.g. results/exact).
+        results_dir: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "paper-figures")]
+        out: PathBuf,
+    },
+    /// Run experiments/<name>.toml and plot it.
+    Reproduce {
+        /// Experiment name (a file experiments/<name>.toml).
+        name: String,
+        /// Folder with the experiment files.
+        #[arg(long, default_value = "experiments")]
+        experiments: PathBuf,
+        /// Results folder.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Figure folder.
+        #[arg(long, default_value = "paper-figures")]
+        figures: PathBuf,
+        /// No progress bar or notes.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Solve a game file (CSV/JSON): Nash, regularized Nash, exploitability and gap.
+    Solve {
+        /// Game file.
+        game: PathBuf,
+        /// Regularization β (> 0).
+        #[arg(long, default_value_t = 0.1)]
+        beta: f64,
+        /// Reference policy file (default: uniform).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks of the exact solvers and dynamics (median wall time over repetitions).
+    Bench {
+        /// Fewer repetitions and sizes (smoke run).
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.cmd {
+        Cmd::Run { experiment, results, quiet, threads } => {
+            run(&experiment, &results, quiet, threads)?;
+        }
+        Cmd::Plot { results_dir, out } => {
+            plot(&results_dir, &out)?;
+        }
+        Cmd::Reproduce { name, experiments, results, figures, quiet } => {
+            let path = experiments.join(format!("{name}.toml"));
+            if !path.exists() {
+                let avail: Vec<String> = std::fs::read_dir(&experiments)
+                    .map(|d| {
+                        d.filter_map(|e| e.ok())
+                            .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                bail!("no experiment '{name}': {} does not exist (available: {})", path.display(), avail.join(", "));
+            }
+            let dir = run(&path, &results, quiet, None)?;
+            plot(&dir, &figures)?;
+        }
+        Cmd::Solve { game, beta, reference, json } => solve(&game, beta, reference.as_deref(), json)?,
+        Cmd::Bench { quick } => bench::run(quick)?,
+    }
+    Ok(())
+}
+
+fn run(path: &Path, results: &Path, quiet: bool, threads: Option<usize>) -> Result<PathBuf> {
+    let exp = load_experiment(path)?;
+    let mut opts = RunOptions { results_root: results.to_path_buf(), quiet, ..RunOptions::default() };
+    if let Some(t) = threads {
+        opts.threads = t.max(1);
+    }
+    let t0 = std::time::Instant::now();
+    let out = run_experiment(&exp, &opts)?;
+    if !quiet {
+        if out.files.replaced {
+            eprintln!("note: replaced the earlier results in {}", out.files.dir.display());
+        }
+        print_summary(&out.runs);
+        eprintln!(
+            "wrote {} ({} rows) and runs.csv, timing.csv, manifest.json in {:.1} s",
+            out.files.metrics.display(),
+            out.rows,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(out.files.dir)
+}
+
+fn print_summary(runs: &[wind_exp::runner::RunSummary]) {
+    use std::collections::BTreeMap;
+    let mut groups: BTreeMap<(String, String), Vec<&wind_exp::runner::RunSummary>> = BTreeMap::new();
+    for r in runs {
+        groups.entry((r.game.clone(), r.method.clone())).or_default().push(r);
+    }
+    println!("{:<28} {:<20} {:>10} {:>12} {:>12} {:>10} {:>10}", "game", "method", "converged", "iters(mean)", "final KL", "rate", "1-ηβ");
+    for ((g, m), rs) in &groups {
+        let conv = rs.iter().filter(|r| r.termination == wind_dynamics::Termination::Converged).count();
+        let iters = rs.iter().map(|r| r.iterations as f64).sum::<f64>() / rs.len() as f64;
+        let kl = rs.iter().map(|r| r.final_kl_target).fold(0.0, f64::max);
+        let rates: Vec<f64> = rs.iter().filter_map(|r| r.rate).collect();
+        let rate = if rates.is_empty() { "—".to_string() } else { format!("{:.4}", rates.iter().sum::<f64>() / rates.len() as f64) };
+        let omb = rs[0].one_minus_eta_beta.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+        println!("{g:<28} {m:<20} {:>10} {iters:>12.1} {kl:>12.3e} {rate:>10} {omb:>10}", format!("{conv}/{}", rs.len()));
+    }
+}
+
+fn plot(results_dir: &Path, out: &Path) -> Result<()> {
+    let manifest_path = results_dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path).with_context(|| {
+        format!("cannot read {}: is {} a folder written by `wind run`?", manifest_path.display(), results_dir.display())
+    })?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", manifest_path.display()))?;
+    let exp = &manifest["experiment"];
+    let name = exp["name"].as_str().context("manifest has no experiment.name")?;
+    let mut spec: wind_plot::PlotSpec = serde_json::from_value(exp["plot"].clone()).context("manifest has no valid experiment.plot")?;
+    if spec.title.is_empty() {
+        spec.title = name.to_string();
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let svg = out.join(format!("{name}.svg"));
+    let png = out.join(format!("{name}.png"));
+    let s = wind_plot::plot_csv(&results_dir.join("metrics.csv"), &spec, &svg, &png)?;
+    eprintln!("wrote {} and {} ({} panels, {} series)", svg.display(), png.display(), s.panels, s.series);
+    Ok(())
+}
+
+fn solve(path: &Path, beta: f64, reference: Option<&Path>, json: bool) -> Result<()> {
+    if !(beta.is_finite() && beta > 0.0) {
+        bail!("--beta {beta}: β must be finite and > 0");
+    }
+    let game = wind_game::io::load_game(path)?;
+    let r = match reference {
+        Some(p) => {
+            let r = wind_game::io::load_policy(p)?;
+            r.check_shape(game.n_contexts(), game.n_actions(), &format!("reference {}", p.display()))?;
+            r
+        }
+        None => Policy::uniform(game.n_contexts(), game.n_actions()),
+    };
+    let nash = solve_nash(&game)?;
+    let reg = solve_regularized(&game, &r, beta, Transform::Identity)?;
+    let np = nash.policy();
+    if json {
+        let ctx: Vec<serde_json::Value> = (0..game.n_contexts())
+            .map(|x| {
+                serde_json::json!({
+                    "nash": nash.contexts[x].strategy,
+                    "nash_exploitability": nash.contexts[x].exploitability,
+                    "degenerate": nash.contexts[x].degenerate,
+                    "regularized": reg.policy.probs(x),
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "game": path.display().to_string(), "beta": beta, "contexts": ctx,
+            "exploitability_nash": exploitability(&game, &np),
+            "exploitability_regularized": exploitability(&game, &reg.policy),
+            "gap_regularized": gap(&game, &reg.policy, &r, beta),
+            "gap_nash": gap(&game, &np, &r, beta),
+            "residual": reg.residual,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let fmt = |v: &[f64]| v.iter().map(|p| format!("{p:.6}")).collect::<Vec<_>>().join(" ");
+    println!("game {} : {} context(s) × {} actions, β = {beta}", path.display(), game.n_contexts(), game.n_actions());
+    for x in 0..game.n_contexts() {
+        let c = &nash.contexts[x];
+        println!("context {x}");
+        println!("  Nash            [{}]  exploitability {:.3e}", fmt(&c.strategy), c.exploitability);
+        if let Some(d) = &c.degenerate {
+            println!("  degenerate: {d}");
+        }
+        println!("  regularized π*_β [{}]", fmt(&reg.policy.probs(x)));
+    }
+    println!("exploitability: Nash {:.3e}, π*_β {:.3e}", exploitability(&game, &np), exploitability(&game, &reg.policy));
+    println!("gap G_β:        Nash {:.3e}, π*_β {:.3e} (log-space residual {:.1e})", gap(&game, &np, &r, beta), gap(&game, &reg.policy, &r, beta), reg.residual);
+    Ok(())
+}

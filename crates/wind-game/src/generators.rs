@@ -189,7 +189,15 @@ impl GameSpec {
             GameSpec::PerturbedRps => "perturbed_rps".into(),
             GameSpec::BiasedRps => "biased_rps".into(),
             GameSpec::Mixture { contexts, actions, .. } => format!("mixture_{contexts}x{actions}"),
-            GameSpec::Contextual { contexts, actions, lambda, .. } => format!("contextual_l{lambda}_{contexts}x{actions}"),
+            GameSpec::Contextual { contexts, actions, lambda, .. } => {
+                if *lambda == 1.0 {
+                    format!("transitive_contextual_{contexts}x{actions}")
+                } else if *lambda == 0.0 {
+                    format!("cyclic_contextual_{contexts}x{actions}")
+                } else {
+                    format!("mixed_contextual_l{lambda}_{contexts}x{actions}")
+                }
+            }
             GameSpec::File { path } => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into()),
         }
     }

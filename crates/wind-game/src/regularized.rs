@@ -144,61 +144,67 @@ fn solve_context(
     if m == 1 {
         return Ok((vec![0.0], 0, 0.0));
     }
-    // restricted matrices: A (identity) or P (log)
+    // restricted matrices: A (identity) or log P (log)
     let a_full = game.skew(x);
     let a_sub: Vec<f64> = supp.iter().flat_map(|&i| supp.iter().map(move |&j| a_full[i * n + j])).collect();
-    let h_of = |pi: &[f64]| -> Vec<f64> {
-        let adv: Vec<f64> = (0..m).map(|i| dot(&a_sub[i * m..(i + 1) * m], pi)).collect();
+    let logp_sub: Vec<f64> = a_sub.iter().map(|v| (v + 0.5).ln()).collect();
+    // h(u): payoff on the support; for log, log w_i = lse_j(u_j + log P_ij) in log space.
+    let h_of = |u: &[f64]| -> Vec<f64> {
         match g {
-            Transform::Identity => adv,
-            Transform::Log => adv.iter().map(|v| (v + 0.5).max(1e-300).ln()).collect(),
+            Transform::Identity => {
+                let pi: Vec<f64> = u.iter().map(|v| v.exp()).collect();
+                (0..m).map(|i| dot(&a_sub[i * m..(i + 1) * m], &pi)).collect()
+            }
+            Transform::Log => {
+                let mut buf = vec![0.0; m];
+                (0..m)
+                    .map(|i| {
+                        for j in 0..m {
+                            buf[j] = u[j] + logp_sub[i * m + j];
+                        }
+                        crate::numerics::logsumexp(&buf)
+                    })
+                    .collect()
+            }
         }
     };
     let resid = |u: &[f64], b: f64| -> (Vec<f64>, f64) {
-        let pi: Vec<f64> = u.iter().map(|v| v.exp()).collect();
-        let h = h_of(&pi);
+        let h = h_of(u);
         let logits: Vec<f64> = (0..m).map(|i| lref[i] + h[i] / b).collect();
         let t = log_softmax(&logits);
         let r: Vec<f64> = (0..m).map(|i| u[i] - t[i]).collect();
         let norm = r.iter().fold(0.0f64, |s, v| s.max(if v.is_finite() { v.abs() } else { f64::INFINITY }));
         (r, norm)
     };
-    // continuation schedule
-    let mut betas = Vec::new();
-    let mut b = beta.max(1.0);
-    while b > beta * (1.0 + 1e-12) {
-        betas.push(b);
-        b *= 0.5;
-    }
-    betas.push(beta);
-    let mut u = lref.clone();
-    let mut steps = 0usize;
-    let mut last_norm = f64::INFINITY;
-    for (stage, &b) in betas.iter().enumerate() {
-        let final_stage = stage + 1 == betas.len();
-        let tol = if final_stage { REG_TARGET } else { 1e-9 };
+    // Newton at one β from `u0`; returns (u, residual, steps).
+    let newton = |u0: &[f64], b: f64, tol: f64, max_iter: usize| -> (Vec<f64>, f64, usize) {
+        let mut u = u0.to_vec();
         let (mut r, mut norm) = resid(&u, b);
-        let mut iters = 0;
-        while norm > tol {
-            iters += 1;
-            if iters > 200 {
-                break;
-            }
-            // Jacobian of F(u, c) = u − ℓ − h(e^u)/b + c, with Σ e^u = 1.
+        let mut steps = 0;
+        while norm > tol && steps < max_iter {
+            steps += 1;
+            // Jacobian of F(u, c) = u − ℓ − h(u)/b + c, with Σ e^u = 1.
             let pi: Vec<f64> = u.iter().map(|v| v.exp()).collect();
-            let gp: Vec<f64> = match g {
-                Transform::Identity => vec![1.0; m],
-                Transform::Log => h_of(&pi).iter().map(|l| (-l).exp()).collect(),
-            };
             let mut jac = nalgebra::DMatrix::<f64>::zeros(m + 1, m + 1);
-            for i in 0..m {
-                for j in 0..m {
-                    let pij = match g {
-                        Transform::Identity => a_sub[i * m + j],
-                        Transform::Log => a_sub[i * m + j] + 0.5,
-                    };
-                    jac[(i, j)] = -gp[i] * pij * pi[j] / b;
+            match g {
+                Transform::Identity => {
+                    for i in 0..m {
+                        for j in 0..m {
+                            jac[(i, j)] = -a_sub[i * m + j] * pi[j] / b;
+                        }
+                    }
                 }
+                Transform::Log => {
+                    let h = h_of(&u);
+                    for i in 0..m {
+                        for j in 0..m {
+                            // ∂ log w_i / ∂u_j = P_ij π_j / w_i
+                            jac[(i, j)] = -(u[j] + logp_sub[i * m + j] - h[i]).exp() / b;
+                        }
+                    }
+                }
+            }
+            for i in 0..m {
                 jac[(i, i)] += 1.0;
                 jac[(i, m)] = 1.0;
                 jac[(m, i)] = pi[i];
@@ -208,9 +214,8 @@ fn solve_context(
                 rhs[i] = -r[i];
             }
             let Some(d) = jac.lu().solve(&rhs) else {
-                return Err(format!("singular Newton system at β = {b}"));
+                break;
             };
-            // backtracking on the residual norm
             let mut alpha = 1.0;
             let mut accepted = false;
             for _ in 0..40 {
@@ -227,18 +232,69 @@ fn solve_context(
                 }
                 alpha *= 0.5;
             }
-            steps += 1;
             if !accepted {
-                break; // stagnated at rounding level
+                break; // stagnated (at rounding level, or a bad start)
             }
         }
-        last_norm = norm;
-        if !final_stage && norm > 1e-6 {
-            return Err(format!("continuation stalled at β = {b} (residual {norm:.3e})"));
-        }
+        (u, norm, steps)
+    };
+    // Adaptive continuation in log β: halve β while Newton converges from the last solution,
+    // shrink the step when it does not.
+    let mut b_good = beta.max(1.0);
+    let (mut u, n0, mut steps) = newton(&lref, b_good, 1e-10, 100);
+    if n0 > 1e-6 {
+        return Err(format!("Newton failed at the starting β = {b_good} (residual {n0:.3e})"));
     }
-    if last_norm > REG_TOL {
-        return Err(format!("Newton stalled at residual {last_norm:.3e} for β = {beta}"));
+    let mut ratio = 0.5f64;
+    let mut last_norm;
+    loop {
+        let final_try = b_good * ratio <= beta * (1.0 + 1e-12);
+        let b_next = if final_try { beta } else { b_good * ratio };
+        let tol = if final_try { REG_TARGET } else { 1e-10 };
+        let (un, norm, st) = newton(&u, b_next, tol, 60);
+        steps += st;
+        let good = norm <= if final_try { REG_TOL } else { 1e-8 };
+        if good {
+            u = un;
+            b_good = b_next;
+            last_norm = norm;
+            if final_try {
+                break;
+            }
+            ratio = (ratio * ratio.sqrt()).max(0.25); // speed up again after success
+        } else {
+            ratio = ratio.sqrt();
+            if ratio > 0.999 {
+                // The branch from π_ref folds (g = log can have several fixed points): take the
+                // fixed point that damped iteration from π_ref reaches, then polish by Newton.
+                let eb = 0.5;
+                let eta = eb / beta;
+                let mut v = lref.clone();
+                let mut norm = f64::INFINITY;
+                for _ in 0..200_000 {
+                    let h = h_of(&v);
+                    let mut w: Vec<f64> = (0..m).map(|i| (1.0 - eb) * v[i] + eb * lref[i] + eta * h[i]).collect();
+                    let z = crate::numerics::logsumexp(&w);
+                    w.iter_mut().for_each(|t| *t -= z);
+                    v = w;
+                    steps += 1;
+                    if steps % 64 == 0 {
+                        norm = resid(&v, beta).1;
+                        if norm < 1e-9 {
+                            break;
+                        }
+                    }
+                }
+                let (vp, np, st) = newton(&v, beta, REG_TARGET, 60);
+                steps += st;
+                if np <= REG_TOL {
+                    return Ok((vp, steps, np));
+                }
+                return Err(format!(
+                    "continuation stalled between β = {b_good} and β = {b_next}, and damped iteration reached only residual {norm:.3e}; the fixed point may not be unique here"
+                ));
+            }
+        }
     }
     Ok((u, steps, last_norm))
 }

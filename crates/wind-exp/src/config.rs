@@ -1,0 +1,259 @@
+//! Experiment files.
+//!
+//! ```toml
+//! name = "exact"
+//! seeds = [0, 1, 2, 3, 4]
+//! beta = 0.1
+//! iterations = 400
+//! metrics = ["kl_star", "kl_target", "gap"]
+//! [reference]
+//! kind = "softmax_gaussian"
+//! sigma = 1.0
+//! [[games]]
+//! kind = "cyclic"
+//! contexts = 10
+//! actions = 10
+//! [[methods]]
+//! kind = "wind"
+//! g = "identity"
+//! eta = 1.0
+//! [plot]
+//! metrics = ["kl_target", "gap"]
+//! log_y = true
+//! ```
+//! Unknown keys and bad values are rejected with `file:line:column` and the fix.
+
+use crate::{ExpError, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+use wind_dynamics::{MethodSpec, MetricKind};
+use wind_game::{GameSpec, ReferenceSpec};
+use wind_plot::PlotSpec;
+
+fn default_tol() -> f64 {
+    1e-13
+}
+
+fn default_metrics() -> Vec<MetricKind> {
+    vec![MetricKind::KlStar, MetricKind::KlTarget, MetricKind::Gap]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExperiment {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    seeds: Spanned<Vec<u64>>,
+    beta: Spanned<f64>,
+    iterations: Spanned<usize>,
+    #[serde(default = "default_tol")]
+    tol: f64,
+    #[serde(default = "default_metrics")]
+    metrics: Vec<MetricKind>,
+    #[serde(default)]
+    reference: ReferenceSpec,
+    games: Vec<Spanned<GameSpec>>,
+    methods: Vec<Spanned<MethodSpec>>,
+    #[serde(default)]
+    plot: PlotSpec,
+}
+
+/// A validated experiment (what the runner executes and the manifest records).
+#[derive(Debug, Clone, Serialize)]
+pub struct Experiment {
+    /// Name: results go to `results/<name>/`, figures to `paper-figures/<name>.{svg,png}`.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Seeds (each seed draws the game instance and `π_ref`).
+    pub seeds: Vec<u64>,
+    /// Regularization β > 0.
+    pub beta: f64,
+    /// Iteration budget per run.
+    pub iterations: usize,
+    /// Convergence tolerance on `KL(target‖π_t)`.
+    pub tol: f64,
+    /// Metrics recorded every iteration.
+    pub metrics: Vec<MetricKind>,
+    /// Reference policy.
+    pub reference: ReferenceSpec,
+    /// Games.
+    pub games: Vec<GameSpec>,
+    /// Methods.
+    pub methods: Vec<MethodSpec>,
+    /// Figure.
+    pub plot: PlotSpec,
+    /// Folder of the experiment file (relative paths resolve against it).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// The experiment file.
+    pub source: PathBuf,
+}
+
+/// 1-based (line, column) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let off = offset.min(text.len());
+    let before = &text[..off];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rfind('\n').map(|p| off - p).unwrap_or(off + 1);
+    (line, col)
+}
+
+/// Parse and validate an experiment file.
+pub fn load_experiment(path: &Path) -> Result<Experiment> {
+    let text = std::fs::read_to_string(path).map_err(|e| ExpError::Io {
+        path: path.display().to_string(),
+        msg: format!("cannot read the experiment file: {e}"),
+    })?;
+    parse_experiment(&text, path)
+}
+
+/// Parse and validate experiment text (`path` is used for messages and relative paths).
+pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
+    let file = path.display().to_string();
+    let err_at = |offset: usize, msg: String| {
+        let (line, column) = line_col(text, offset);
+        ExpError::Config { file: file.clone(), line, column, msg }
+    };
+    let raw: RawExperiment = toml::from_str(text).map_err(|e| {
+        let off = e.span().map(|s| s.start).unwrap_or(0);
+        let mut msg = e.message().trim().to_string();
+        if msg.contains("unknown field") {
+            msg.push_str("; remove the key or fix its spelling");
+        } else if msg.starts_with("missing field") {
+            msg.push_str("; add it (see experiments/exact.toml for a complete example)");
+        }
+        err_at(off, msg)
+    })?;
+    let name = raw.name.get_ref().clone();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(err_at(
+            raw.name.span().start,
+            format!("name = {name:?}: use letters, digits, '_' or '-' (it names the results folder)"),
+        ));
+    }
+    let beta = *raw.beta.get_ref();
+    if !(beta.is_finite() && beta > 0.0) {
+        return Err(err_at(raw.beta.span().start, format!("beta = {beta}: β must be finite and > 0 (e.g. beta = 0.1)")));
+    }
+    if raw.seeds.get_ref().is_empty() {
+        return Err(err_at(raw.seeds.span().start, "seeds is empty: give at least one seed, e.g. seeds = [0, 1, 2]".into()));
+    }
+    {
+        let mut s = raw.seeds.get_ref().clone();
+        s.sort_unstable();
+        s.dedup();
+        if s.len() != raw.seeds.get_ref().len() {
+            return Err(err_at(raw.seeds.span().start, "seeds has duplicates: each seed must appear once".into()));
+        }
+    }
+    let iterations = *raw.iterations.get_ref();
+    if iterations == 0 || iterations > 10_000_000 {
+        return Err(err_at(raw.iterations.span().start, format!("iterations = {iterations}: must be in 1..=10000000")));
+    }
+    if !(raw.tol.is_finite() && raw.tol >= 0.0) {
+        return Err(err_at(0, format!("tol = {}: must be finite and ≥ 0", raw.tol)));
+    }
+    if raw.games.is_empty() {
+        return Err(err_at(text.len(), "no [[games]]: add at least one game table".into()));
+    }
+    if raw.methods.is_empty() {
+        return Err(err_at(text.len(), "no [[methods]]: add at least one method table".into()));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, m) in raw.methods.iter().enumerate() {
+        if let Err((field, msg)) = m.get_ref().validate(beta) {
+            return Err(err_at(m.span().start, format!("[[methods]] #{} ({}), {field}: {msg}", i + 1, m.get_ref().name())));
+        }
+        if !names.insert(m.get_ref().name()) {
+            return Err(err_at(m.span().start, format!("[[methods]] #{}: method '{}' is listed twice", i + 1, m.get_ref().name())));
+        }
+    }
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // Build every game and reference once now, so a bad file or parameter stops the run before
+    // any output exists.
+    let mut labels = std::collections::BTreeSet::new();
+    for (i, g) in raw.games.iter().enumerate() {
+        for &seed in raw.seeds.get_ref() {
+            let game = g
+                .get_ref()
+                .build(seed, &base_dir)
+                .map_err(|e| err_at(g.span().start, format!("[[games]] #{} ({}): {e}", i + 1, g.get_ref().label())))?;
+            raw.reference
+                .build(&game, seed, &base_dir)
+                .map_err(|e| err_at(0, format!("[reference]: {e}")))?;
+        }
+        if !labels.insert(g.get_ref().label()) {
+            return Err(err_at(g.span().start, format!("[[games]] #{}: game '{}' is listed twice", i + 1, g.get_ref().label())));
+        }
+    }
+    let known: Vec<&str> = raw.metrics.iter().map(|m| m.name()).collect();
+    for m in &raw.plot.metrics {
+        if !known.contains(&m.as_str()) {
+            return Err(err_at(0, format!("[plot] metrics: '{m}' is not recorded; recorded metrics are {known:?}")));
+        }
+    }
+    Ok(Experiment {
+        name,
+        description: raw.description,
+        seeds: raw.seeds.into_inner(),
+        beta,
+        iterations,
+        tol: raw.tol,
+        metrics: raw.metrics,
+        reference: raw.reference,
+        games: raw.games.into_iter().map(Spanned::into_inner).collect(),
+        methods: raw.methods.into_iter().map(Spanned::into_inner).collect(),
+        plot: raw.plot,
+        base_dir,
+        source: path.to_path_buf(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+seeds = [0, 1]
+beta = 0.1
+iterations = 10
+
+[[games]]
+kind = "rps"
+
+[[methods]]
+kind = "wind"
+eta = 1.0
+"#;
+
+    fn err(text: &str) -> String {
+        parse_experiment(text, Path::new("x.toml")).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn good_parses() {
+        let e = parse_experiment(GOOD, Path::new("x.toml")).unwrap();
+        assert_eq!(e.seeds, vec![0, 1]);
+        assert_eq!(e.methods.len(), 1);
+    }
+
+    #[test]
+    fn errors_name_line_and_fix() {
+        let e = err(&GOOD.replace("beta = 0.1", "beta = -0.1"));
+        assert!(e.starts_with("x.toml:4:") && e.contains("β must be finite and > 0"), "{e}");
+        let e = err(&GOOD.replace("eta = 1.0", "eta = 10.0"));
+        assert!(e.starts_with("x.toml:10:") && e.contains("ηβ must be < 1"), "{e}");
+        let e = err(&GOOD.replace("iterations = 10", "iterations = 10\nbogus = 3"));
+        assert!(e.starts_with("x.toml:6:") && e.contains("unknown field") && e.contains("bogus"), "{e}");
+        let e = err(&GOOD.replace("kind = \"rps\"", "kind = \"rps\"\nsize = 3"));
+        assert!(e.contains("x.toml:") && e.contains("size"), "{e}");
+        let e = err("name = \"t\"\nseeds = [0\n");
+        assert!(e.starts_with("x.toml:2:"), "{e}");
+        let e = err(&GOOD.replace("kind = \"rps\"", "kind = \"file\"\npath = \"nope.csv\""));
+        assert!(e.contains("[[games]] #1") && e.contains("nope.csv"), "{e}");
+    }
+}

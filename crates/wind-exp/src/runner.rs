@@ -1,0 +1,196 @@
+//! Deterministic execution of an experiment.
+
+use crate::config::Experiment;
+use crate::output::{write_results, ResultFiles};
+use crate::Result;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use wind_dynamics::{build_solver, linear_rate, Counters, Executor, MethodSpec, MetricKind, Problem, Termination};
+use wind_game::Transform;
+
+/// Options of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where `<name>/` is written (default `results`).
+    pub results_root: PathBuf,
+    /// Silence the progress bar and notes.
+    pub quiet: bool,
+    /// Worker threads (results do not depend on it).
+    pub threads: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            results_root: PathBuf::from("results"),
+            quiet: false,
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        }
+    }
+}
+
+/// One metric value at one iteration (a row of the tidy CSV).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    /// Game label.
+    pub game: String,
+    /// Method name.
+    pub method: String,
+    /// Seed.
+    pub seed: u64,
+    /// Iteration.
+    pub iteration: usize,
+    /// Cumulative counters.
+    pub counters: Counters,
+    /// Metric.
+    pub metric: MetricKind,
+    /// Value.
+    pub value: f64,
+}
+
+/// The outcome of one (game, method, seed) run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Game label.
+    pub game: String,
+    /// Method name.
+    pub method: String,
+    /// Seed.
+    pub seed: u64,
+    /// Iterations performed.
+    pub iterations: usize,
+    /// Termination reason.
+    pub termination: Termination,
+    /// Final `KL(target‖π_T)`.
+    pub final_kl_target: f64,
+    /// Fitted linear rate of `KL(target‖π_t)` over values in `[1e-12, 1e-4]`.
+    pub rate: Option<f64>,
+    /// `1 − ηβ` for methods with a step size and regularization.
+    pub one_minus_eta_beta: Option<f64>,
+    /// Wall-clock seconds (kept out of the metrics CSV).
+    #[serde(skip)]
+    pub wall_seconds: f64,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunOutput {
+    /// Files written.
+    pub files: ResultFiles,
+    /// Per-run summaries in deterministic order.
+    pub runs: Vec<RunSummary>,
+    /// Number of metric rows.
+    pub rows: usize,
+}
+
+fn eta_beta(m: &MethodSpec, beta: f64) -> Option<f64> {
+    match *m {
+        MethodSpec::Wind { eta, .. } | MethodSpec::Omwu { eta } | MethodSpec::NashMd { eta } => Some(1.0 - eta * beta),
+        _ => None,
+    }
+}
+
+fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<(Vec<MetricRow>, Vec<RunSummary>)> {
+    let spec = &exp.games[gi];
+    let game = spec.build(seed, &exp.base_dir)?;
+    let reference = exp.reference.build(&game, seed, &exp.base_dir)?;
+    let mut problem = Problem::new(game, reference, exp.beta)?;
+    if exp.methods.iter().any(|m| matches!(m, MethodSpec::Wind { g: Transform::Log, .. })) {
+        problem = problem.with_log_target()?;
+    }
+    let label = spec.label();
+    let mut metrics = exp.metrics.clone();
+    if !metrics.contains(&MetricKind::KlTarget) {
+        metrics.push(MetricKind::KlTarget); // needed for the rate; only requested ones are written
+    }
+    let kl_pos = metrics.iter().position(|m| *m == MetricKind::KlTarget).unwrap();
+    let ex = Executor { max_iters: exp.iterations, tol: exp.tol, metrics: metrics.clone() };
+    let mut rows = Vec::new();
+    let mut runs = Vec::new();
+    for m in &exp.methods {
+        let mut solver = build_solver(m);
+        let name = solver.name();
+        let mut curve = Vec::new();
+        let t0 = Instant::now();
+        let mut obs = |it: usize, c: Counters, vals: &[(MetricKind, f64)]| {
+            curve.push((it, vals[kl_pos].1));
+            for &(k, v) in vals {
+                if exp.metrics.contains(&k) {
+                    rows.push(MetricRow {
+                        game: label.clone(),
+                        method: name.clone(),
+                        seed,
+                        iteration: it,
+                        counters: c,
+                        metric: k,
+                        value: v,
+                    });
+                }
+            }
+        };
+        let rep = ex.run(solver.as_mut(), &problem, &mut obs);
+        let wall = t0.elapsed().as_secs_f64();
+        runs.push(RunSummary {
+            game: label.clone(),
+            method: name,
+            seed,
+            iterations: rep.iterations,
+            termination: rep.termination,
+            final_kl_target: rep.final_kl_target,
+            rate: linear_rate(&curve, 1e-12, 1e-4).map(|r| r.rate),
+            one_minus_eta_beta: eta_beta(m, exp.beta),
+            wall_seconds: wall,
+        });
+    }
+    Ok((rows, runs))
+}
+
+/// Run an experiment and write `results/<name>/` atomically.
+pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutput> {
+    let units: Vec<(usize, u64)> =
+        (0..exp.games.len()).flat_map(|g| exp.seeds.iter().map(move |&s| (g, s))).collect();
+    let pb = if opts.quiet {
+        ProgressBar::hidden()
+    } else {
+        let pb = ProgressBar::with_draw_target(Some(units.len() as u64), ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} game×seed units, {elapsed} elapsed, ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        pb.set_prefix(exp.name.clone());
+        pb
+    };
+    let slots: Mutex<Vec<Option<Result<(Vec<MetricRow>, Vec<RunSummary>)>>>> =
+        Mutex::new((0..units.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let threads = opts.threads.clamp(1, units.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= units.len() {
+                    break;
+                }
+                let (g, seed) = units[i];
+                let r = run_unit(exp, g, seed);
+                slots.lock().expect("no poisoned lock")[i] = Some(r);
+                pb.inc(1);
+            });
+        }
+    });
+    pb.finish_and_clear();
+    let mut rows = Vec::new();
+    let mut runs = Vec::new();
+    for slot in slots.into_inner().expect("no poisoned lock") {
+        let (r, s) = slot.expect("every unit ran")?;
+        rows.extend(r);
+        runs.extend(s);
+    }
+    let files = write_results(exp, &rows, &runs, opts)?;
+    Ok(RunOutput { files, rows: rows.len(), runs })
+}

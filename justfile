@@ -1,0 +1,39 @@
+# wind — each recipe is a thin call of the CLI or cargo.
+
+default:
+    @just --list
+
+# Run experiments/<name>.toml and draw its figure (e.g. `just reproduce exact`).
+reproduce name:
+    cargo run --release -q -- reproduce {{name}}
+
+# Run an experiment file without plotting.
+run file:
+    cargo run --release -q -- run {{file}}
+
+# Redraw the figure of a results folder.
+plot name:
+    cargo run --release -q -- plot results/{{name}}
+
+# The test suite (the command CI runs).
+test:
+    cargo test --workspace
+
+# A small end-to-end run in the test profile (CI runs it so this file stays true).
+smoke:
+    cargo run -q -- run tests/fixtures/small.toml --results target/smoke-results --quiet
+    cargo run -q -- plot target/smoke-results/small --out target/smoke-figures
+    cargo run -q -- solve tests/fixtures/segment.csv --beta 0.01
+
+# Solve a game file.
+solve file beta="0.1":
+    cargo run --release -q -- solve {{file}} --beta {{beta}}
+
+# Benchmarks of the exact solvers and dynamics.
+bench:
+    cargo run --release -q -- bench
+
+# Formatting and lints.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,163 @@
+//! End-to-end tests of the `wind` binary on real configs (workspace-level; run by
+//! `cargo test --workspace` through the wind-cli package).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn wind() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wind"))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+fn ok(out: &Output) {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn run_small(results: &Path, threads: &str) -> Vec<u8> {
+    let out = wind()
+        .args(["run", fixture("small.toml").to_str().unwrap(), "--quiet", "--threads", threads, "--results"])
+        .arg(results)
+        .output()
+        .unwrap();
+    ok(&out);
+    std::fs::read(results.join("small/metrics.csv")).unwrap()
+}
+
+#[test]
+fn run_plot_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let csv = run_small(&results, "2");
+    let text = String::from_utf8(csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "experiment,game,method,seed,iteration,samples,oracle_queries,grad_steps,metric,value"
+    );
+    // expected rows: Σ over runs (iterations + 1) × 2 metrics, from runs.csv
+    let runs = std::fs::read_to_string(results.join("small/runs.csv")).unwrap();
+    let mut expected = 0;
+    let mut n_runs = 0;
+    for l in runs.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        expected += (f[4].parse::<usize>().unwrap() + 1) * 2;
+        n_runs += 1;
+        assert!(["converged", "budget", "diverged"].contains(&f[5]));
+    }
+    assert_eq!(n_runs, 2 * 2 * 2, "2 games × 2 seeds × 2 methods");
+    assert_eq!(lines.count(), expected);
+    assert!(text.contains(",wind_identity,") && text.contains(",iterative_bond_n2,"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("small/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["experiment"]["beta"], 0.2);
+    assert!(manifest["host"]["cpus"].as_u64().unwrap() >= 1);
+    assert!(results.join("small/timing.csv").exists());
+
+    let figs = tmp.path().join("figs");
+    let out = wind().arg("plot").arg(results.join("small")).arg("--out").arg(&figs).output().unwrap();
+    ok(&out);
+    let svg = std::fs::read_to_string(figs.join("small.svg")).unwrap();
+    assert!(svg.len() > 1000 && svg.contains("wind_identity"));
+    let png = std::fs::read(figs.join("small.png")).unwrap();
+    assert!(png.len() > 5000 && png.starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn same_seed_gives_identical_bytes_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run_small(&tmp.path().join("a"), "1");
+    let b = run_small(&tmp.path().join("b"), "2");
+    let c = run_small(&tmp.path().join("a"), "2"); // replaces a's results
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+}
+
+#[test]
+fn reproduce_runs_and_plots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exps = tmp.path().join("experiments");
+    std::fs::create_dir_all(&exps).unwrap();
+    std::fs::copy(fixture("small.toml"), exps.join("small.toml")).unwrap();
+    let out = wind()
+        .current_dir(tmp.path())
+        .args(["reproduce", "small", "--quiet"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(tmp.path().join("results/small/metrics.csv").exists());
+    assert!(std::fs::metadata(tmp.path().join("paper-figures/small.svg")).unwrap().len() > 0);
+    assert!(std::fs::metadata(tmp.path().join("paper-figures/small.png")).unwrap().len() > 0);
+    let out = wind().current_dir(tmp.path()).args(["reproduce", "nope"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("available: small"));
+}
+
+/// Each bad input: message asserted, non-zero exit, nothing written (and an earlier good
+/// result with the same name is left untouched).
+#[test]
+fn bad_inputs_fail_cleanly_without_output() {
+    let good = std::fs::read_to_string(fixture("small.toml")).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("malformed", good.replace("seeds = [0, 1]", "seeds = [0, 1"), "small.toml:"),
+        ("unknown key", good.replace("iterations = 30", "iterations = 30\nlearning_rate = 3"), "unknown field `learning_rate`"),
+        ("bad matrix", good.replace("kind = \"rps\"", "kind = \"file\"\npath = \"bad_matrix.csv\""), "must be 1"),
+        ("beta <= 0", good.replace("beta = 0.2", "beta = 0.0"), "β must be finite and > 0"),
+        ("eta*beta >= 1", good.replace("eta = 1.0", "eta = 5.0"), "ηβ must be < 1"),
+        ("missing game file", good.replace("kind = \"rps\"", "kind = \"file\"\npath = \"missing.csv\""), "missing.csv"),
+    ];
+    for (what, text, needle) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture("bad_matrix.csv"), tmp.path().join("bad_matrix.csv")).unwrap();
+        let cfg = tmp.path().join("small.toml");
+        std::fs::write(&cfg, text).unwrap();
+        let results = tmp.path().join("results");
+        let out = wind().arg("run").arg(&cfg).arg("--results").arg(&results).arg("--quiet").output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: should fail");
+        assert!(err.contains(needle), "{what}: message {err:?} lacks {needle:?}");
+        assert!(err.contains("small.toml:"), "{what}: message {err:?} lacks file:line");
+        assert!(!results.exists(), "{what}: output was written");
+    }
+    // missing experiment file
+    let tmp = tempfile::tempdir().unwrap();
+    let out = wind().arg("run").arg(tmp.path().join("none.toml")).arg("--results").arg(tmp.path().join("r")).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("none.toml"));
+    assert!(!tmp.path().join("r").exists());
+
+    // a failing run does not touch an earlier good result of the same name
+    let results = tmp.path().join("results");
+    let before = run_small(&results, "2");
+    let cfg = tmp.path().join("small.toml");
+    std::fs::write(&cfg, good.replace("beta = 0.2", "beta = -1")).unwrap();
+    let out = wind().arg("run").arg(&cfg).arg("--results").arg(&results).output().unwrap();
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(results.join("small/metrics.csv")).unwrap(), before);
+}
+
+#[test]
+fn solve_reports_nash_and_degeneracy() {
+    let out = wind().arg("solve").arg(fixture("segment.csv")).args(["--beta", "0.01"]).output().unwrap();
+    ok(&out);
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("degenerate"), "{s}");
+    assert!(s.contains("exploitability"));
+    let out = wind().arg("solve").arg(fixture("segment.csv")).args(["--beta", "0.01", "--json"]).output().unwrap();
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["exploitability_nash"].as_f64().unwrap() <= 1e-9);
+    assert!(v["gap_regularized"].as_f64().unwrap().abs() <= 1e-10);
+    let out = wind().arg("solve").arg(fixture("bad_matrix.csv")).output().unwrap();
+    assert!(!out.status.success());
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("bad_matrix.csv:1") && e.contains("row 0, column 1"), "{e}");
+    let out = wind().arg("solve").arg(fixture("segment.csv")).args(["--beta", "-1"]).output().unwrap();
+    assert!(!out.status.success());
+}
