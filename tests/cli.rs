@@ -9,7 +9,10 @@ fn wind() -> Command {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -17,12 +20,23 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn ok(out: &Output) {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn run_small(results: &Path, threads: &str) -> Vec<u8> {
     let out = wind()
-        .args(["run", fixture("small.toml").to_str().unwrap(), "--quiet", "--threads", threads, "--results"])
+        .args([
+            "run",
+            fixture("small.toml").to_str().unwrap(),
+            "--quiet",
+            "--threads",
+            threads,
+            "--results",
+        ])
         .arg(results)
         .output()
         .unwrap();
@@ -54,14 +68,22 @@ fn run_plot_end_to_end() {
     assert_eq!(n_runs, 2 * 2 * 2, "2 games × 2 seeds × 2 methods");
     assert_eq!(lines.count(), expected);
     assert!(text.contains(",wind_identity,") && text.contains(",iterative_bond_n2,"));
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(results.join("small/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(results.join("small/manifest.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(manifest["experiment"]["beta"], 0.2);
     assert!(manifest["host"]["cpus"].as_u64().unwrap() >= 1);
     assert!(results.join("small/timing.csv").exists());
 
     let figs = tmp.path().join("figs");
-    let out = wind().arg("plot").arg(results.join("small")).arg("--out").arg(&figs).output().unwrap();
+    let out = wind()
+        .arg("plot")
+        .arg(results.join("small"))
+        .arg("--out")
+        .arg(&figs)
+        .output()
+        .unwrap();
     ok(&out);
     let svg = std::fs::read_to_string(figs.join("small.svg")).unwrap();
     assert!(svg.len() > 1000 && svg.contains("wind_identity"));
@@ -92,9 +114,23 @@ fn reproduce_runs_and_plots() {
         .unwrap();
     ok(&out);
     assert!(tmp.path().join("results/small/metrics.csv").exists());
-    assert!(std::fs::metadata(tmp.path().join("paper-figures/small.svg")).unwrap().len() > 0);
-    assert!(std::fs::metadata(tmp.path().join("paper-figures/small.png")).unwrap().len() > 0);
-    let out = wind().current_dir(tmp.path()).args(["reproduce", "nope"]).output().unwrap();
+    assert!(
+        std::fs::metadata(tmp.path().join("paper-figures/small.svg"))
+            .unwrap()
+            .len()
+            > 0
+    );
+    assert!(
+        std::fs::metadata(tmp.path().join("paper-figures/small.png"))
+            .unwrap()
+            .len()
+            > 0
+    );
+    let out = wind()
+        .current_dir(tmp.path())
+        .args(["reproduce", "nope"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("available: small"));
 }
@@ -105,12 +141,39 @@ fn reproduce_runs_and_plots() {
 fn bad_inputs_fail_cleanly_without_output() {
     let good = std::fs::read_to_string(fixture("small.toml")).unwrap();
     let cases: Vec<(&str, String, &str)> = vec![
-        ("malformed", good.replace("seeds = [0, 1]", "seeds = [0, 1"), "small.toml:"),
-        ("unknown key", good.replace("iterations = 30", "iterations = 30\nlearning_rate = 3"), "unknown field `learning_rate`"),
-        ("bad matrix", good.replace("kind = \"rps\"", "kind = \"file\"\npath = \"bad_matrix.csv\""), "must be 1"),
-        ("beta <= 0", good.replace("beta = 0.2", "beta = 0.0"), "β must be finite and > 0"),
-        ("eta*beta >= 1", good.replace("eta = 1.0", "eta = 5.0"), "ηβ must be < 1"),
-        ("missing game file", good.replace("kind = \"rps\"", "kind = \"file\"\npath = \"missing.csv\""), "missing.csv"),
+        (
+            "malformed",
+            good.replace("seeds = [0, 1]", "seeds = [0, 1"),
+            "small.toml:",
+        ),
+        (
+            "unknown key",
+            good.replace("iterations = 30", "iterations = 30\nlearning_rate = 3"),
+            "unknown field `learning_rate`",
+        ),
+        (
+            "bad matrix",
+            good.replace(
+                "kind = \"rps\"",
+                "kind = \"file\"\npath = \"bad_matrix.csv\"",
+            ),
+            "must be 1",
+        ),
+        (
+            "beta <= 0",
+            good.replace("beta = 0.2", "beta = 0.0"),
+            "β must be finite and > 0",
+        ),
+        (
+            "eta*beta >= 1",
+            good.replace("eta = 1.0", "eta = 5.0"),
+            "ηβ must be < 1",
+        ),
+        (
+            "missing game file",
+            good.replace("kind = \"rps\"", "kind = \"file\"\npath = \"missing.csv\""),
+            "missing.csv",
+        ),
     ];
     for (what, text, needle) in cases {
         let tmp = tempfile::tempdir().unwrap();
@@ -118,16 +181,35 @@ fn bad_inputs_fail_cleanly_without_output() {
         let cfg = tmp.path().join("small.toml");
         std::fs::write(&cfg, text).unwrap();
         let results = tmp.path().join("results");
-        let out = wind().arg("run").arg(&cfg).arg("--results").arg(&results).arg("--quiet").output().unwrap();
+        let out = wind()
+            .arg("run")
+            .arg(&cfg)
+            .arg("--results")
+            .arg(&results)
+            .arg("--quiet")
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{what}: should fail");
-        assert!(err.contains(needle), "{what}: message {err:?} lacks {needle:?}");
-        assert!(err.contains("small.toml:"), "{what}: message {err:?} lacks file:line");
+        assert!(
+            err.contains(needle),
+            "{what}: message {err:?} lacks {needle:?}"
+        );
+        assert!(
+            err.contains("small.toml:"),
+            "{what}: message {err:?} lacks file:line"
+        );
         assert!(!results.exists(), "{what}: output was written");
     }
     // missing experiment file
     let tmp = tempfile::tempdir().unwrap();
-    let out = wind().arg("run").arg(tmp.path().join("none.toml")).arg("--results").arg(tmp.path().join("r")).output().unwrap();
+    let out = wind()
+        .arg("run")
+        .arg(tmp.path().join("none.toml"))
+        .arg("--results")
+        .arg(tmp.path().join("r"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("none.toml"));
     assert!(!tmp.path().join("r").exists());
@@ -137,27 +219,58 @@ fn bad_inputs_fail_cleanly_without_output() {
     let before = run_small(&results, "2");
     let cfg = tmp.path().join("small.toml");
     std::fs::write(&cfg, good.replace("beta = 0.2", "beta = -1")).unwrap();
-    let out = wind().arg("run").arg(&cfg).arg("--results").arg(&results).output().unwrap();
+    let out = wind()
+        .arg("run")
+        .arg(&cfg)
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert_eq!(std::fs::read(results.join("small/metrics.csv")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(results.join("small/metrics.csv")).unwrap(),
+        before
+    );
 }
 
 #[test]
 fn solve_reports_nash_and_degeneracy() {
-    let out = wind().arg("solve").arg(fixture("segment.csv")).args(["--beta", "0.01"]).output().unwrap();
+    let out = wind()
+        .arg("solve")
+        .arg(fixture("segment.csv"))
+        .args(["--beta", "0.01"])
+        .output()
+        .unwrap();
     ok(&out);
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(s.contains("degenerate"), "{s}");
     assert!(s.contains("exploitability"));
-    let out = wind().arg("solve").arg(fixture("segment.csv")).args(["--beta", "0.01", "--json"]).output().unwrap();
+    let out = wind()
+        .arg("solve")
+        .arg(fixture("segment.csv"))
+        .args(["--beta", "0.01", "--json"])
+        .output()
+        .unwrap();
     ok(&out);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["exploitability_nash"].as_f64().unwrap() <= 1e-9);
     assert!(v["gap_regularized"].as_f64().unwrap().abs() <= 1e-10);
-    let out = wind().arg("solve").arg(fixture("bad_matrix.csv")).output().unwrap();
+    let out = wind()
+        .arg("solve")
+        .arg(fixture("bad_matrix.csv"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let e = String::from_utf8_lossy(&out.stderr);
-    assert!(e.contains("bad_matrix.csv:1") && e.contains("row 0, column 1"), "{e}");
-    let out = wind().arg("solve").arg(fixture("segment.csv")).args(["--beta", "-1"]).output().unwrap();
+    assert!(
+        e.contains("bad_matrix.csv:1") && e.contains("row 0, column 1"),
+        "{e}"
+    );
+    let out = wind()
+        .arg("solve")
+        .arg(fixture("segment.csv"))
+        .args(["--beta", "-1"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }

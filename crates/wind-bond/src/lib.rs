@@ -58,7 +58,12 @@ pub fn reward_bon(probs: &[f64], rewards: &[f64], n: u32) -> Vec<f64> {
 pub fn reward_bon_bond_form(probs: &[f64], rewards: &[f64], n: u32) -> Vec<f64> {
     let (lt, le) = cdfs(probs, rewards);
     (0..probs.len())
-        .map(|y| probs[y] * (1..=n).map(|i| lt[y].powi(i as i32 - 1) * le[y].powi((n - i) as i32)).sum::<f64>())
+        .map(|y| {
+            probs[y]
+                * (1..=n)
+                    .map(|i| lt[y].powi(i as i32 - 1) * le[y].powi((n - i) as i32))
+                    .sum::<f64>()
+        })
         .collect()
 }
 
@@ -105,7 +110,15 @@ pub fn power_bon(game: &Game, pi: &Policy, n: u32) -> Policy {
     }
     pi.map_log_weights(|x, lp, s| {
         let lw = game.log_win_rates(x, lp, s);
-        (0..lp.len()).map(|y| if s[y] { lp[y] + (n as f64 - 1.0) * lw[y] } else { f64::NEG_INFINITY }).collect()
+        (0..lp.len())
+            .map(|y| {
+                if s[y] {
+                    lp[y] + (n as f64 - 1.0) * lw[y]
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect()
     })
 }
 
@@ -129,7 +142,15 @@ pub fn jbond_step(game: &Game, state: &JBondState, gamma: f64) -> JBondState {
     let policy = duel_bon2(game, &state.anchor);
     let anchor = state.anchor.map_log_weights(|x, la, s| {
         let lp = policy.logp(x);
-        (0..la.len()).map(|y| if s[y] { (1.0 - gamma) * la[y] + gamma * lp[y] } else { f64::NEG_INFINITY }).collect()
+        (0..la.len())
+            .map(|y| {
+                if s[y] {
+                    (1.0 - gamma) * la[y] + gamma * lp[y]
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect()
     });
     JBondState { policy, anchor }
 }
@@ -151,12 +172,20 @@ pub fn sample_reward_bon(probs: &[f64], rewards: &[f64], n: u32, rng: &mut WindR
 pub fn sample_duel(game: &Game, x: usize, probs: &[f64], rng: &mut WindRng) -> usize {
     let y = rng.categorical(probs);
     let z = rng.categorical(probs);
-    if rng.bernoulli(game.pref(x, y, z)) { y } else { z }
+    if rng.bernoulli(game.pref(x, y, z)) {
+        y
+    } else {
+        z
+    }
 }
 
 /// `KL(π_BoN ‖ π)` of one context (used by the `log N − (N−1)/N` bound check).
 pub fn kl_probs(p: &[f64], q: &[f64]) -> f64 {
-    p.iter().zip(q).filter(|(a, _)| **a > 0.0).map(|(a, b)| a * (a.ln() - b.ln())).sum()
+    p.iter()
+        .zip(q)
+        .filter(|(a, _)| **a > 0.0)
+        .map(|(a, b)| a * (a.ln() - b.ln()))
+        .sum()
 }
 
 /// `log Σ` helper re-exported for callers composing BoN in log space.
@@ -194,7 +223,15 @@ mod tests {
     fn case10_n1_is_identity() {
         let p = [0.5, 0.3, 0.2];
         assert_eq!(reward_bon(&p, &[1.0, 1.0, 0.0], 1), p.to_vec());
-        let g = Game::from_matrices(&[vec![vec![0.5, 0.9, 0.2], vec![0.1, 0.5, 0.6], vec![0.8, 0.4, 0.5]]], None).unwrap();
+        let g = Game::from_matrices(
+            &[vec![
+                vec![0.5, 0.9, 0.2],
+                vec![0.1, 0.5, 0.6],
+                vec![0.8, 0.4, 0.5],
+            ]],
+            None,
+        )
+        .unwrap();
         let pi = Policy::from_probs(&[p.to_vec()]).unwrap();
         assert_eq!(power_bon(&g, &pi, 1), pi);
     }

@@ -30,10 +30,17 @@ fn enumerate(p: &[f64], r: &[f64], n: u32) -> Vec<f64> {
 
 fn dist_and_rewards() -> impl Strategy<Value = (Vec<f64>, Vec<f64>)> {
     (2usize..6).prop_flat_map(|m| {
-        (proptest::collection::vec(0.01f64..1.0, m), proptest::collection::vec(0u8..3, m)).prop_map(|(w, r)| {
-            let s: f64 = w.iter().sum();
-            (w.iter().map(|v| v / s).collect(), r.into_iter().map(f64::from).collect())
-        })
+        (
+            proptest::collection::vec(0.01f64..1.0, m),
+            proptest::collection::vec(0u8..3, m),
+        )
+            .prop_map(|(w, r)| {
+                let s: f64 = w.iter().sum();
+                (
+                    w.iter().map(|v| v / s).collect(),
+                    r.into_iter().map(f64::from).collect(),
+                )
+            })
     })
 }
 
@@ -97,7 +104,11 @@ fn monte_carlo_matches_exact_reward_bon() {
         for y in 0..3 {
             let f = counts[y] as f64 / trials as f64;
             let sd = (exact[y] * (1.0 - exact[y]) / trials as f64).sqrt();
-            assert!((f - exact[y]).abs() <= 5.0 * sd + 1e-9, "N={n} y={y}: {f} vs {}", exact[y]);
+            assert!(
+                (f - exact[y]).abs() <= 5.0 * sd + 1e-9,
+                "N={n} y={y}: {f} vs {}",
+                exact[y]
+            );
         }
         // and the identity-tie law is rejected by the same samples when it differs
         let wrong = reward_bon_identity_ties(&p, &r, n);
@@ -110,7 +121,11 @@ fn monte_carlo_matches_exact_reward_bon() {
 #[test]
 fn monte_carlo_matches_exact_duel() {
     let g = wind_game::Game::from_matrices(
-        &[vec![vec![0.5, 0.9, 0.2], vec![0.1, 0.5, 0.6], vec![0.8, 0.4, 0.5]]],
+        &[vec![
+            vec![0.5, 0.9, 0.2],
+            vec![0.1, 0.5, 0.6],
+            vec![0.8, 0.4, 0.5],
+        ]],
         None,
     )
     .unwrap();
@@ -125,16 +140,24 @@ fn monte_carlo_matches_exact_duel() {
     for y in 0..3 {
         let f = counts[y] as f64 / trials as f64;
         let sd = (exact[y] * (1.0 - exact[y]) / trials as f64).sqrt();
-        assert!((f - exact[y]).abs() <= 5.0 * sd, "y={y}: {f} vs {}", exact[y]);
+        assert!(
+            (f - exact[y]).abs() <= 5.0 * sd,
+            "y={y}: {f} vs {}",
+            exact[y]
+        );
     }
 }
 
 #[test]
 fn iterative_bond_fixed_point_is_nash() {
     // On a transitive game iterative BOND concentrates on the Condorcet winner (the Nash).
-    let g = wind_game::GameSpec::BradleyTerry { contexts: 1, actions: 5, temperature: 0.2 }
-        .build(1, std::path::Path::new("."))
-        .unwrap();
+    let g = wind_game::GameSpec::BradleyTerry {
+        contexts: 1,
+        actions: 5,
+        temperature: 0.2,
+    }
+    .build(1, std::path::Path::new("."))
+    .unwrap();
     let mut pi = Policy::uniform(1, 5);
     for _ in 0..3000 {
         pi = iterative_bond_step(&g, &pi, 2);
@@ -142,10 +165,34 @@ fn iterative_bond_fixed_point_is_nash() {
     let e = wind_game::metrics::exploitability(&g, &pi);
     assert!(e < 1e-6, "{e} {:?} {:?}", pi.probs(0), g.matrix(0));
     // the limit point (the Condorcet winner, pure) is a fixed point and a Nash equilibrium
-    let best = (0..5).max_by(|a, b| pi.probs(0)[*a].total_cmp(&pi.probs(0)[*b])).unwrap();
+    let best = (0..5)
+        .max_by(|a, b| pi.probs(0)[*a].total_cmp(&pi.probs(0)[*b]))
+        .unwrap();
     let mut d = vec![0.0; 5];
     d[best] = 1.0;
     let delta = Policy::from_probs(&[d]).unwrap();
     assert_eq!(iterative_bond_step(&g, &delta, 4), delta);
     assert_eq!(wind_game::metrics::exploitability(&g, &delta), 0.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Random distributions and tied rewards: Monte Carlo frequencies lie within a 5-sigma
+    /// binomial bound of the exact law for every response.
+    #[test]
+    fn monte_carlo_agrees_on_random_inputs((p, r) in dist_and_rewards(), n in 2u32..5, seed in 0u64..1000) {
+        let exact = reward_bon(&p, &r, n);
+        let mut rng = WindRng::new(seed);
+        let trials = 20_000;
+        let mut counts = vec![0usize; p.len()];
+        for _ in 0..trials {
+            counts[sample_reward_bon(&p, &r, n, &mut rng)] += 1;
+        }
+        for y in 0..p.len() {
+            let f = counts[y] as f64 / trials as f64;
+            let sd = (exact[y] * (1.0 - exact[y]) / trials as f64).sqrt();
+            prop_assert!((f - exact[y]).abs() <= 5.0 * sd + 1e-12, "y={} {} vs {}", y, f, exact[y]);
+        }
+    }
 }

@@ -23,24 +23,57 @@ pub fn run(quick: bool) -> Result<()> {
     let sizes: &[usize] = if quick { &[10, 100] } else { &[10, 100, 1000] };
     println!("{:<40} {:>8} {:>14}", "benchmark", "reps", "median");
     for &n in sizes {
-        let g = GameSpec::Cyclic { contexts: 1, actions: n, scale: 3.0 }.build(1, Path::new("."))?;
-        let reps = if n >= 1000 { 3 } else if n >= 100 { 10 } else { 200 };
+        let g = GameSpec::Cyclic {
+            contexts: 1,
+            actions: n,
+            scale: 3.0,
+        }
+        .build(1, Path::new("."))?;
+        let reps = if n >= 1000 {
+            3
+        } else if n >= 100 {
+            10
+        } else {
+            200
+        };
         let t = median_secs(reps, || {
             solve_nash(&g).expect("nash");
         });
-        println!("{:<40} {:>8} {:>12.3} ms", format!("nash (cyclic, n = {n})"), reps, t * 1e3);
+        println!(
+            "{:<40} {:>8} {:>12.3} ms",
+            format!("nash (cyclic, n = {n})"),
+            reps,
+            t * 1e3
+        );
         let r = Policy::uniform(1, n);
         let t = median_secs(reps, || {
             solve_regularized(&g, &r, 0.1, Transform::Identity).expect("reg");
         });
-        println!("{:<40} {:>8} {:>12.3} ms", format!("regularized nash (β = 0.1, n = {n})"), reps, t * 1e3);
+        println!(
+            "{:<40} {:>8} {:>12.3} ms",
+            format!("regularized nash (β = 0.1, n = {n})"),
+            reps,
+            t * 1e3
+        );
     }
     let (c, n) = if quick { (10, 100) } else { (100, 100) };
-    let g = GameSpec::Cyclic { contexts: c, actions: n, scale: 3.0 }.build(2, Path::new("."))?;
+    let g = GameSpec::Cyclic {
+        contexts: c,
+        actions: n,
+        scale: 3.0,
+    }
+    .build(2, Path::new("."))?;
     let r = Policy::uniform(c, n);
     let p = Problem::new(g, r, 0.1)?;
-    let mut s = build_solver(&MethodSpec::Wind { g: Transform::Identity, eta: 1.0 });
-    let st = State { iter: 0, policy: p.reference.clone(), aux: None };
+    let mut s = build_solver(&MethodSpec::Wind {
+        g: Transform::Identity,
+        eta: 1.0,
+    });
+    let st = State {
+        iter: 0,
+        policy: p.reference.clone(),
+        aux: None,
+    };
     let reps = 20;
     let t = median_secs(reps, || {
         std::hint::black_box(s.next_iter(&p, &st));

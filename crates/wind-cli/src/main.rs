@@ -11,7 +11,11 @@ use wind_game::metrics::{exploitability, gap};
 use wind_game::{Policy, Transform, solve_nash, solve_regularized};
 
 #[derive(Parser)]
-#[command(name = "wind", version, about = "Exact and sample-based best-of-N / WIND dynamics on preference games")]
+#[command(
+    name = "wind",
+    version,
+    about = "Exact and sample-based best-of-N / WIND dynamics on preference games"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -93,28 +97,52 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.cmd {
-        Cmd::Run { experiment, results, quiet, threads } => {
+        Cmd::Run {
+            experiment,
+            results,
+            quiet,
+            threads,
+        } => {
             run(&experiment, &results, quiet, threads)?;
         }
         Cmd::Plot { results_dir, out } => {
             plot(&results_dir, &out)?;
         }
-        Cmd::Reproduce { name, experiments, results, figures, quiet } => {
+        Cmd::Reproduce {
+            name,
+            experiments,
+            results,
+            figures,
+            quiet,
+        } => {
             let path = experiments.join(format!("{name}.toml"));
             if !path.exists() {
                 let avail: Vec<String> = std::fs::read_dir(&experiments)
                     .map(|d| {
                         d.filter_map(|e| e.ok())
-                            .filter_map(|e| e.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+                            .filter_map(|e| {
+                                e.path()
+                                    .file_stem()
+                                    .map(|s| s.to_string_lossy().into_owned())
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
-                bail!("no experiment '{name}': {} does not exist (available: {})", path.display(), avail.join(", "));
+                bail!(
+                    "no experiment '{name}': {} does not exist (available: {})",
+                    path.display(),
+                    avail.join(", ")
+                );
             }
             let dir = run(&path, &results, quiet, None)?;
             plot(&dir, &figures)?;
         }
-        Cmd::Solve { game, beta, reference, json } => solve(&game, beta, reference.as_deref(), json)?,
+        Cmd::Solve {
+            game,
+            beta,
+            reference,
+            json,
+        } => solve(&game, beta, reference.as_deref(), json)?,
         Cmd::Bench { quick } => bench::run(quick)?,
     }
     Ok(())
@@ -122,7 +150,11 @@ fn dispatch(cli: Cli) -> Result<()> {
 
 fn run(path: &Path, results: &Path, quiet: bool, threads: Option<usize>) -> Result<PathBuf> {
     let exp = load_experiment(path)?;
-    let mut opts = RunOptions { results_root: results.to_path_buf(), quiet, ..RunOptions::default() };
+    let mut opts = RunOptions {
+        results_root: results.to_path_buf(),
+        quiet,
+        ..RunOptions::default()
+    };
     if let Some(t) = threads {
         opts.threads = t.max(1);
     }
@@ -130,7 +162,10 @@ fn run(path: &Path, results: &Path, quiet: bool, threads: Option<usize>) -> Resu
     let out = run_experiment(&exp, &opts)?;
     if !quiet {
         if out.files.replaced {
-            eprintln!("note: replaced the earlier results in {}", out.files.dir.display());
+            eprintln!(
+                "note: replaced the earlier results in {}",
+                out.files.dir.display()
+            );
         }
         print_summary(&out.runs);
         eprintln!(
@@ -145,32 +180,59 @@ fn run(path: &Path, results: &Path, quiet: bool, threads: Option<usize>) -> Resu
 
 fn print_summary(runs: &[wind_exp::runner::RunSummary]) {
     use std::collections::BTreeMap;
-    let mut groups: BTreeMap<(String, String), Vec<&wind_exp::runner::RunSummary>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Vec<&wind_exp::runner::RunSummary>> =
+        BTreeMap::new();
     for r in runs {
-        groups.entry((r.game.clone(), r.method.clone())).or_default().push(r);
+        groups
+            .entry((r.game.clone(), r.method.clone()))
+            .or_default()
+            .push(r);
     }
-    println!("{:<28} {:<20} {:>10} {:>12} {:>12} {:>10} {:>10}", "game", "method", "converged", "iters(mean)", "final KL", "rate", "1-ηβ");
+    println!(
+        "{:<28} {:<20} {:>10} {:>12} {:>12} {:>10} {:>10}",
+        "game", "method", "converged", "iters(mean)", "final KL", "rate", "1-ηβ"
+    );
     for ((g, m), rs) in &groups {
-        let conv = rs.iter().filter(|r| r.termination == wind_dynamics::Termination::Converged).count();
+        let conv = rs
+            .iter()
+            .filter(|r| r.termination == wind_dynamics::Termination::Converged)
+            .count();
         let iters = rs.iter().map(|r| r.iterations as f64).sum::<f64>() / rs.len() as f64;
         let kl = rs.iter().map(|r| r.final_kl_target).fold(0.0, f64::max);
         let rates: Vec<f64> = rs.iter().filter_map(|r| r.rate).collect();
-        let rate = if rates.is_empty() { "—".to_string() } else { format!("{:.4}", rates.iter().sum::<f64>() / rates.len() as f64) };
-        let omb = rs[0].one_minus_eta_beta.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
-        println!("{g:<28} {m:<20} {:>10} {iters:>12.1} {kl:>12.3e} {rate:>10} {omb:>10}", format!("{conv}/{}", rs.len()));
+        let rate = if rates.is_empty() {
+            "—".to_string()
+        } else {
+            format!("{:.4}", rates.iter().sum::<f64>() / rates.len() as f64)
+        };
+        let omb = rs[0]
+            .one_minus_eta_beta
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or_else(|| "—".into());
+        println!(
+            "{g:<28} {m:<20} {:>10} {iters:>12.1} {kl:>12.3e} {rate:>10} {omb:>10}",
+            format!("{conv}/{}", rs.len())
+        );
     }
 }
 
 fn plot(results_dir: &Path, out: &Path) -> Result<()> {
     let manifest_path = results_dir.join("manifest.json");
     let text = std::fs::read_to_string(&manifest_path).with_context(|| {
-        format!("cannot read {}: is {} a folder written by `wind run`?", manifest_path.display(), results_dir.display())
+        format!(
+            "cannot read {}: is {} a folder written by `wind run`?",
+            manifest_path.display(),
+            results_dir.display()
+        )
     })?;
-    let manifest: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", manifest_path.display()))?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", manifest_path.display()))?;
     let exp = &manifest["experiment"];
-    let name = exp["name"].as_str().context("manifest has no experiment.name")?;
-    let mut spec: wind_plot::PlotSpec = serde_json::from_value(exp["plot"].clone()).context("manifest has no valid experiment.plot")?;
+    let name = exp["name"]
+        .as_str()
+        .context("manifest has no experiment.name")?;
+    let mut spec: wind_plot::PlotSpec = serde_json::from_value(exp["plot"].clone())
+        .context("manifest has no valid experiment.plot")?;
     if spec.title.is_empty() {
         spec.title = name.to_string();
     }
@@ -178,7 +240,13 @@ fn plot(results_dir: &Path, out: &Path) -> Result<()> {
     let svg = out.join(format!("{name}.svg"));
     let png = out.join(format!("{name}.png"));
     let s = wind_plot::plot_csv(&results_dir.join("metrics.csv"), &spec, &svg, &png)?;
-    eprintln!("wrote {} and {} ({} panels, {} series)", svg.display(), png.display(), s.panels, s.series);
+    eprintln!(
+        "wrote {} and {} ({} panels, {} series)",
+        svg.display(),
+        png.display(),
+        s.panels,
+        s.series
+    );
     Ok(())
 }
 
@@ -190,7 +258,11 @@ fn solve(path: &Path, beta: f64, reference: Option<&Path>, json: bool) -> Result
     let r = match reference {
         Some(p) => {
             let r = wind_game::io::load_policy(p)?;
-            r.check_shape(game.n_contexts(), game.n_actions(), &format!("reference {}", p.display()))?;
+            r.check_shape(
+                game.n_contexts(),
+                game.n_actions(),
+                &format!("reference {}", p.display()),
+            )?;
             r
         }
         None => Policy::uniform(game.n_contexts(), game.n_actions()),
@@ -220,18 +292,41 @@ fn solve(path: &Path, beta: f64, reference: Option<&Path>, json: bool) -> Result
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    let fmt = |v: &[f64]| v.iter().map(|p| format!("{p:.6}")).collect::<Vec<_>>().join(" ");
-    println!("game {} : {} context(s) × {} actions, β = {beta}", path.display(), game.n_contexts(), game.n_actions());
+    let fmt = |v: &[f64]| {
+        v.iter()
+            .map(|p| format!("{p:.6}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "game {} : {} context(s) × {} actions, β = {beta}",
+        path.display(),
+        game.n_contexts(),
+        game.n_actions()
+    );
     for x in 0..game.n_contexts() {
         let c = &nash.contexts[x];
         println!("context {x}");
-        println!("  Nash            [{}]  exploitability {:.3e}", fmt(&c.strategy), c.exploitability);
+        println!(
+            "  Nash            [{}]  exploitability {:.3e}",
+            fmt(&c.strategy),
+            c.exploitability
+        );
         if let Some(d) = &c.degenerate {
             println!("  degenerate: {d}");
         }
         println!("  regularized π*_β [{}]", fmt(&reg.policy.probs(x)));
     }
-    println!("exploitability: Nash {:.3e}, π*_β {:.3e}", exploitability(&game, &np), exploitability(&game, &reg.policy));
-    println!("gap G_β:        Nash {:.3e}, π*_β {:.3e} (log-space residual {:.1e})", gap(&game, &np, &r, beta), gap(&game, &reg.policy, &r, beta), reg.residual);
+    println!(
+        "exploitability: Nash {:.3e}, π*_β {:.3e}",
+        exploitability(&game, &np),
+        exploitability(&game, &reg.policy)
+    );
+    println!(
+        "gap G_β:        Nash {:.3e}, π*_β {:.3e} (log-space residual {:.1e})",
+        gap(&game, &np, &r, beta),
+        gap(&game, &reg.policy, &r, beta),
+        reg.residual
+    );
     Ok(())
 }

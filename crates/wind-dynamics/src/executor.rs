@@ -23,13 +23,21 @@ impl Problem {
     /// Solve `π*_β` and build the problem.
     pub fn new(game: Game, reference: Policy, beta: f64) -> Result<Self, GameError> {
         let pi_star = solve_regularized(&game, &reference, beta, Transform::Identity)?.policy;
-        Ok(Self { game, reference, beta, pi_star, pi_log: None })
+        Ok(Self {
+            game,
+            reference,
+            beta,
+            pi_star,
+            pi_log: None,
+        })
     }
 
     /// Also solve the `g = log` fixed point.
     pub fn with_log_target(mut self) -> Result<Self, GameError> {
         if self.pi_log.is_none() {
-            self.pi_log = Some(solve_regularized(&self.game, &self.reference, self.beta, Transform::Log)?.policy);
+            self.pi_log = Some(
+                solve_regularized(&self.game, &self.reference, self.beta, Transform::Log)?.policy,
+            );
         }
         Ok(self)
     }
@@ -98,7 +106,11 @@ pub trait Solver {
     }
     /// Initial state (default: `π_0 = π_ref`).
     fn init(&mut self, problem: &Problem) -> State {
-        State { iter: 0, policy: problem.reference.clone(), aux: None }
+        State {
+            iter: 0,
+            policy: problem.reference.clone(),
+            aux: None,
+        }
     }
     /// One iteration.
     fn next_iter(&mut self, problem: &Problem, state: &State) -> State;
@@ -128,6 +140,10 @@ pub enum MetricKind {
     WinVsStar,
     /// Entropy of `π_t`.
     Entropy,
+    /// Log-space residual `max |log π_t − log T(π_t)|` of the method's target fixed-point
+    /// equation `π ∝ π_ref·exp(g(w_π)/β)` — target-free, so it also certifies convergence where
+    /// the fixed point is not unique (`g = log`).
+    FpResidual,
 }
 
 impl MetricKind {
@@ -142,10 +158,11 @@ impl MetricKind {
             MetricKind::WinVsRef => "win_vs_ref",
             MetricKind::WinVsStar => "win_vs_star",
             MetricKind::Entropy => "entropy",
+            MetricKind::FpResidual => "fp_residual",
         }
     }
 
-    fn compute(self, p: &Problem, target: &Policy, pi: &Policy) -> f64 {
+    fn compute(self, p: &Problem, target: &Policy, g_target: Transform, pi: &Policy) -> f64 {
         let g = &p.game;
         match self {
             MetricKind::KlStar => metrics::kl(g, &p.pi_star, pi),
@@ -156,6 +173,9 @@ impl MetricKind {
             MetricKind::WinVsRef => metrics::win_rate(g, pi, &p.reference),
             MetricKind::WinVsStar => metrics::win_rate(g, pi, &p.pi_star),
             MetricKind::Entropy => metrics::entropy(g, pi),
+            MetricKind::FpResidual => {
+                wind_game::regularized::residual(g, &p.reference, pi, p.beta, g_target)
+            }
         }
     }
 }
@@ -198,8 +218,14 @@ pub struct Executor {
 
 impl Executor {
     /// Run `solver`, reporting to `observer`.
-    pub fn run(&self, solver: &mut dyn Solver, problem: &Problem, observer: &mut dyn Observer) -> RunReport {
-        let target = problem.target(solver.target_transform()).clone();
+    pub fn run(
+        &self,
+        solver: &mut dyn Solver,
+        problem: &Problem,
+        observer: &mut dyn Observer,
+    ) -> RunReport {
+        let g_target = solver.target_transform();
+        let target = problem.target(g_target).clone();
         let mut state = solver.init(problem);
         let per = solver.counters_per_iter();
         let mut counters = Counters::default();
@@ -209,12 +235,13 @@ impl Executor {
         loop {
             row.clear();
             for &m in &self.metrics {
-                row.push((m, m.compute(problem, &target, &state.policy)));
+                row.push((m, m.compute(problem, &target, g_target, &state.policy)));
             }
             observer.observe(state.iter, counters, &row);
             kl_t = metrics::kl(&problem.game, &target, &state.policy);
             let finite = row.iter().all(|(_, v)| v.is_finite())
-                && (0..problem.game.n_contexts()).all(|x| state.policy.probs(x).iter().all(|v| v.is_finite()));
+                && (0..problem.game.n_contexts())
+                    .all(|x| state.policy.probs(x).iter().all(|v| v.is_finite()));
             if !finite {
                 termination = Termination::Diverged;
                 break;
@@ -231,6 +258,11 @@ impl Executor {
             counters.oracle_queries += per.oracle_queries;
             counters.grad_steps += per.grad_steps;
         }
-        RunReport { iterations: state.iter, termination, final_kl_target: kl_t, policy: state.policy }
+        RunReport {
+            iterations: state.iter,
+            termination,
+            final_kl_target: kl_t,
+            policy: state.policy,
+        }
     }
 }

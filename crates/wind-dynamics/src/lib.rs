@@ -9,6 +9,8 @@ pub mod executor;
 pub mod methods;
 pub mod rate;
 
-pub use executor::{Counters, Executor, MetricKind, Observer, Problem, RunReport, Solver, State, Termination};
+pub use executor::{
+    Counters, Executor, MetricKind, Observer, Problem, RunReport, Solver, State, Termination,
+};
 pub use methods::{MethodSpec, build_solver};
 pub use rate::{LinearRate, linear_rate};

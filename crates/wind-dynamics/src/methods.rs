@@ -67,17 +67,26 @@ impl MethodSpec {
             if regularized && eta * beta >= 1.0 {
                 return Err((
                     "eta",
-                    format!("ηβ must be < 1 for a contraction; got η·β = {eta}·{beta} = {}; use η < {}", eta * beta, 1.0 / beta),
+                    format!(
+                        "ηβ must be < 1 for a contraction; got η·β = {eta}·{beta} = {}; use η < {}",
+                        eta * beta,
+                        1.0 / beta
+                    ),
                 ));
             }
             Ok(())
         };
         match *self {
-            MethodSpec::Wind { eta, .. } | MethodSpec::Omwu { eta } | MethodSpec::NashMd { eta } => eta_ok(eta, true),
+            MethodSpec::Wind { eta, .. }
+            | MethodSpec::Omwu { eta }
+            | MethodSpec::NashMd { eta } => eta_ok(eta, true),
             MethodSpec::SppoExact { eta } => eta_ok(eta, false),
             MethodSpec::IterativeBond { n } => {
                 if n < 2 {
-                    Err(("n", format!("N must be ≥ 2 (N = 1 is the identity); got {n}")))
+                    Err((
+                        "n",
+                        format!("N must be ≥ 2 (N = 1 is the identity); got {n}"),
+                    ))
                 } else {
                     Ok(())
                 }
@@ -112,7 +121,15 @@ fn regularized_step(p: &Problem, base: &Policy, eval: &Policy, eta: f64, g: Tran
     base.map_log_weights(|x, lb, s| {
         let h = payoff(&p.game, x, eval, g);
         let lr = p.reference.logp(x);
-        (0..lb.len()).map(|y| if s[y] { (1.0 - eb) * lb[y] + eb * lr[y] + eta * h[y] } else { f64::NEG_INFINITY }).collect()
+        (0..lb.len())
+            .map(|y| {
+                if s[y] {
+                    (1.0 - eb) * lb[y] + eb * lr[y] + eta * h[y]
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect()
     })
 }
 
@@ -133,7 +150,11 @@ impl Solver for Wind {
         self.g
     }
     fn next_iter(&mut self, p: &Problem, s: &State) -> State {
-        State { iter: s.iter + 1, policy: regularized_step(p, &s.policy, &s.policy, self.eta, self.g), aux: None }
+        State {
+            iter: s.iter + 1,
+            policy: regularized_step(p, &s.policy, &s.policy, self.eta, self.g),
+            aux: None,
+        }
     }
 }
 
@@ -150,7 +171,11 @@ impl Solver for Omwu {
     }
     fn next_iter(&mut self, p: &Problem, s: &State) -> State {
         let bar = regularized_step(p, &s.policy, &s.policy, self.eta, Transform::Identity);
-        State { iter: s.iter + 1, policy: regularized_step(p, &s.policy, &bar, self.eta, Transform::Identity), aux: None }
+        State {
+            iter: s.iter + 1,
+            policy: regularized_step(p, &s.policy, &bar, self.eta, Transform::Identity),
+            aux: None,
+        }
     }
 }
 
@@ -168,9 +193,21 @@ impl Solver for SppoExact {
     fn next_iter(&mut self, p: &Problem, s: &State) -> State {
         let policy = s.policy.map_log_weights(|x, l, sp| {
             let adv = p.game.advantages(x, &s.policy.probs(x));
-            (0..l.len()).map(|y| if sp[y] { l[y] + self.eta * adv[y] } else { f64::NEG_INFINITY }).collect()
+            (0..l.len())
+                .map(|y| {
+                    if sp[y] {
+                        l[y] + self.eta * adv[y]
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                })
+                .collect()
         });
-        State { iter: s.iter + 1, policy, aux: None }
+        State {
+            iter: s.iter + 1,
+            policy,
+            aux: None,
+        }
     }
 }
 
@@ -189,13 +226,33 @@ impl Solver for NashMd {
         let m = self.eta * p.beta;
         let mix = s.policy.map_log_weights(|x, l, sp| {
             let lr = p.reference.logp(x);
-            (0..l.len()).map(|y| if sp[y] { (1.0 - m) * l[y] + m * lr[y] } else { f64::NEG_INFINITY }).collect()
+            (0..l.len())
+                .map(|y| {
+                    if sp[y] {
+                        (1.0 - m) * l[y] + m * lr[y]
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                })
+                .collect()
         });
         let policy = mix.map_log_weights(|x, lm, sp| {
             let adv = p.game.advantages(x, &mix.probs(x));
-            (0..lm.len()).map(|y| if sp[y] { lm[y] + self.eta * adv[y] } else { f64::NEG_INFINITY }).collect()
+            (0..lm.len())
+                .map(|y| {
+                    if sp[y] {
+                        lm[y] + self.eta * adv[y]
+                    } else {
+                        f64::NEG_INFINITY
+                    }
+                })
+                .collect()
         });
-        State { iter: s.iter + 1, policy, aux: None }
+        State {
+            iter: s.iter + 1,
+            policy,
+            aux: None,
+        }
     }
 }
 
@@ -211,7 +268,11 @@ impl Solver for IterativeBond {
         format!("iterative_bond_n{}", self.n)
     }
     fn next_iter(&mut self, p: &Problem, s: &State) -> State {
-        State { iter: s.iter + 1, policy: wind_bond::iterative_bond_step(&p.game, &s.policy, self.n), aux: None }
+        State {
+            iter: s.iter + 1,
+            policy: wind_bond::iterative_bond_step(&p.game, &s.policy, self.n),
+            aux: None,
+        }
     }
 }
 
@@ -227,11 +288,22 @@ impl Solver for Jbond {
         "jbond".into()
     }
     fn init(&mut self, p: &Problem) -> State {
-        State { iter: 0, policy: p.reference.clone(), aux: Some(p.reference.clone()) }
+        State {
+            iter: 0,
+            policy: p.reference.clone(),
+            aux: Some(p.reference.clone()),
+        }
     }
     fn next_iter(&mut self, p: &Problem, s: &State) -> State {
-        let st = wind_bond::JBondState { policy: s.policy.clone(), anchor: s.aux.clone().expect("anchor") };
+        let st = wind_bond::JBondState {
+            policy: s.policy.clone(),
+            anchor: s.aux.clone().expect("anchor"),
+        };
         let next = wind_bond::jbond_step(&p.game, &st, self.gamma);
-        State { iter: s.iter + 1, policy: next.policy, aux: Some(next.anchor) }
+        State {
+            iter: s.iter + 1,
+            policy: next.policy,
+            aux: Some(next.anchor),
+        }
     }
 }

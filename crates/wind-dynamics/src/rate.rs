@@ -15,8 +15,11 @@ pub struct LinearRate {
 /// `lo ≤ value ≤ hi` (the asymptotic linear regime, away from the start and the rounding
 /// floor). `None` with fewer than 3 points.
 pub fn linear_rate(curve: &[(usize, f64)], lo: f64, hi: f64) -> Option<LinearRate> {
-    let pts: Vec<(f64, f64)> =
-        curve.iter().filter(|(_, v)| *v >= lo && *v <= hi && *v > 0.0).map(|(t, v)| (*t as f64, v.ln())).collect();
+    let pts: Vec<(f64, f64)> = curve
+        .iter()
+        .filter(|(_, v)| *v >= lo && *v <= hi && *v > 0.0)
+        .map(|(t, v)| (*t as f64, v.ln()))
+        .collect();
     if pts.len() < 3 {
         return None;
     }
@@ -28,9 +31,22 @@ pub fn linear_rate(curve: &[(usize, f64)], lo: f64, hi: f64) -> Option<LinearRat
     if sxx == 0.0 {
         return None;
     }
-    let from = curve.iter().find(|(_, v)| *v >= lo && *v <= hi).map(|p| p.0).unwrap_or(0);
-    let to = curve.iter().rev().find(|(_, v)| *v >= lo && *v <= hi).map(|p| p.0).unwrap_or(0);
-    Some(LinearRate { rate: (sxy / sxx).exp(), from, to })
+    let from = curve
+        .iter()
+        .find(|(_, v)| *v >= lo && *v <= hi)
+        .map(|p| p.0)
+        .unwrap_or(0);
+    let to = curve
+        .iter()
+        .rev()
+        .find(|(_, v)| *v >= lo && *v <= hi)
+        .map(|p| p.0)
+        .unwrap_or(0);
+    Some(LinearRate {
+        rate: (sxy / sxx).exp(),
+        from,
+        to,
+    })
 }
 
 #[cfg(test)]

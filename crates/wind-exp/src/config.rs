@@ -35,6 +35,10 @@ fn default_tol() -> f64 {
     1e-13
 }
 
+fn one() -> Spanned<usize> {
+    Spanned::new(0..0, 1)
+}
+
 fn default_metrics() -> Vec<MetricKind> {
     vec![MetricKind::KlStar, MetricKind::KlTarget, MetricKind::Gap]
 }
@@ -50,6 +54,8 @@ struct RawExperiment {
     iterations: Spanned<usize>,
     #[serde(default = "default_tol")]
     tol: f64,
+    #[serde(default = "one")]
+    log_every: Spanned<usize>,
     #[serde(default = "default_metrics")]
     metrics: Vec<MetricKind>,
     #[serde(default)]
@@ -75,6 +81,8 @@ pub struct Experiment {
     pub iterations: usize,
     /// Convergence tolerance on `KL(target‖π_t)`.
     pub tol: f64,
+    /// Record metrics every `log_every` iterations (plus the first and the last).
+    pub log_every: usize,
     /// Metrics recorded every iteration.
     pub metrics: Vec<MetricKind>,
     /// Reference policy.
@@ -115,7 +123,12 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
     let file = path.display().to_string();
     let err_at = |offset: usize, msg: String| {
         let (line, column) = line_col(text, offset);
-        ExpError::Config { file: file.clone(), line, column, msg }
+        ExpError::Config {
+            file: file.clone(),
+            line,
+            column,
+            msg,
+        }
     };
     let raw: RawExperiment = toml::from_str(text).map_err(|e| {
         let off = e.span().map(|s| s.start).unwrap_or(0);
@@ -128,47 +141,95 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
         err_at(off, msg)
     })?;
     let name = raw.name.get_ref().clone();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(err_at(
             raw.name.span().start,
-            format!("name = {name:?}: use letters, digits, '_' or '-' (it names the results folder)"),
+            format!(
+                "name = {name:?}: use letters, digits, '_' or '-' (it names the results folder)"
+            ),
         ));
     }
     let beta = *raw.beta.get_ref();
     if !(beta.is_finite() && beta > 0.0) {
-        return Err(err_at(raw.beta.span().start, format!("beta = {beta}: β must be finite and > 0 (e.g. beta = 0.1)")));
+        return Err(err_at(
+            raw.beta.span().start,
+            format!("beta = {beta}: β must be finite and > 0 (e.g. beta = 0.1)"),
+        ));
     }
     if raw.seeds.get_ref().is_empty() {
-        return Err(err_at(raw.seeds.span().start, "seeds is empty: give at least one seed, e.g. seeds = [0, 1, 2]".into()));
+        return Err(err_at(
+            raw.seeds.span().start,
+            "seeds is empty: give at least one seed, e.g. seeds = [0, 1, 2]".into(),
+        ));
     }
     {
         let mut s = raw.seeds.get_ref().clone();
         s.sort_unstable();
         s.dedup();
         if s.len() != raw.seeds.get_ref().len() {
-            return Err(err_at(raw.seeds.span().start, "seeds has duplicates: each seed must appear once".into()));
+            return Err(err_at(
+                raw.seeds.span().start,
+                "seeds has duplicates: each seed must appear once".into(),
+            ));
         }
     }
     let iterations = *raw.iterations.get_ref();
     if iterations == 0 || iterations > 10_000_000 {
-        return Err(err_at(raw.iterations.span().start, format!("iterations = {iterations}: must be in 1..=10000000")));
+        return Err(err_at(
+            raw.iterations.span().start,
+            format!("iterations = {iterations}: must be in 1..=10000000"),
+        ));
+    }
+    let log_every = *raw.log_every.get_ref();
+    if log_every == 0 {
+        return Err(err_at(
+            raw.log_every.span().start,
+            "log_every = 0: must be ≥ 1 (1 records every iteration)".into(),
+        ));
     }
     if !(raw.tol.is_finite() && raw.tol >= 0.0) {
-        return Err(err_at(0, format!("tol = {}: must be finite and ≥ 0", raw.tol)));
+        return Err(err_at(
+            0,
+            format!("tol = {}: must be finite and ≥ 0", raw.tol),
+        ));
     }
     if raw.games.is_empty() {
-        return Err(err_at(text.len(), "no [[games]]: add at least one game table".into()));
+        return Err(err_at(
+            text.len(),
+            "no [[games]]: add at least one game table".into(),
+        ));
     }
     if raw.methods.is_empty() {
-        return Err(err_at(text.len(), "no [[methods]]: add at least one method table".into()));
+        return Err(err_at(
+            text.len(),
+            "no [[methods]]: add at least one method table".into(),
+        ));
     }
     let mut names = std::collections::BTreeSet::new();
     for (i, m) in raw.methods.iter().enumerate() {
         if let Err((field, msg)) = m.get_ref().validate(beta) {
-            return Err(err_at(m.span().start, format!("[[methods]] #{} ({}), {field}: {msg}", i + 1, m.get_ref().name())));
+            return Err(err_at(
+                m.span().start,
+                format!(
+                    "[[methods]] #{} ({}), {field}: {msg}",
+                    i + 1,
+                    m.get_ref().name()
+                ),
+            ));
         }
         if !names.insert(m.get_ref().name()) {
-            return Err(err_at(m.span().start, format!("[[methods]] #{}: method '{}' is listed twice", i + 1, m.get_ref().name())));
+            return Err(err_at(
+                m.span().start,
+                format!(
+                    "[[methods]] #{}: method '{}' is listed twice",
+                    i + 1,
+                    m.get_ref().name()
+                ),
+            ));
         }
     }
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -177,22 +238,34 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
     let mut labels = std::collections::BTreeSet::new();
     for (i, g) in raw.games.iter().enumerate() {
         for &seed in raw.seeds.get_ref() {
-            let game = g
-                .get_ref()
-                .build(seed, &base_dir)
-                .map_err(|e| err_at(g.span().start, format!("[[games]] #{} ({}): {e}", i + 1, g.get_ref().label())))?;
+            let game = g.get_ref().build(seed, &base_dir).map_err(|e| {
+                err_at(
+                    g.span().start,
+                    format!("[[games]] #{} ({}): {e}", i + 1, g.get_ref().label()),
+                )
+            })?;
             raw.reference
                 .build(&game, seed, &base_dir)
                 .map_err(|e| err_at(0, format!("[reference]: {e}")))?;
         }
         if !labels.insert(g.get_ref().label()) {
-            return Err(err_at(g.span().start, format!("[[games]] #{}: game '{}' is listed twice", i + 1, g.get_ref().label())));
+            return Err(err_at(
+                g.span().start,
+                format!(
+                    "[[games]] #{}: game '{}' is listed twice",
+                    i + 1,
+                    g.get_ref().label()
+                ),
+            ));
         }
     }
     let known: Vec<&str> = raw.metrics.iter().map(|m| m.name()).collect();
     for m in &raw.plot.metrics {
         if !known.contains(&m.as_str()) {
-            return Err(err_at(0, format!("[plot] metrics: '{m}' is not recorded; recorded metrics are {known:?}")));
+            return Err(err_at(
+                0,
+                format!("[plot] metrics: '{m}' is not recorded; recorded metrics are {known:?}"),
+            ));
         }
     }
     Ok(Experiment {
@@ -202,6 +275,7 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
         beta,
         iterations,
         tol: raw.tol,
+        log_every,
         metrics: raw.metrics,
         reference: raw.reference,
         games: raw.games.into_iter().map(Spanned::into_inner).collect(),
@@ -231,7 +305,9 @@ eta = 1.0
 "#;
 
     fn err(text: &str) -> String {
-        parse_experiment(text, Path::new("x.toml")).unwrap_err().to_string()
+        parse_experiment(text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -244,11 +320,20 @@ eta = 1.0
     #[test]
     fn errors_name_line_and_fix() {
         let e = err(&GOOD.replace("beta = 0.1", "beta = -0.1"));
-        assert!(e.starts_with("x.toml:4:") && e.contains("β must be finite and > 0"), "{e}");
+        assert!(
+            e.starts_with("x.toml:4:") && e.contains("β must be finite and > 0"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("eta = 1.0", "eta = 10.0"));
-        assert!(e.starts_with("x.toml:10:") && e.contains("ηβ must be < 1"), "{e}");
+        assert!(
+            e.starts_with("x.toml:10:") && e.contains("ηβ must be < 1"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("iterations = 10", "iterations = 10\nbogus = 3"));
-        assert!(e.starts_with("x.toml:6:") && e.contains("unknown field") && e.contains("bogus"), "{e}");
+        assert!(
+            e.starts_with("x.toml:6:") && e.contains("unknown field") && e.contains("bogus"),
+            "{e}"
+        );
         let e = err(&GOOD.replace("kind = \"rps\"", "kind = \"rps\"\nsize = 3"));
         assert!(e.contains("x.toml:") && e.contains("size"), "{e}");
         let e = err("name = \"t\"\nseeds = [0\n");

@@ -12,8 +12,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Header of the tidy metrics CSV.
-pub const METRICS_HEADER: [&str; 10] =
-    ["experiment", "game", "method", "seed", "iteration", "samples", "oracle_queries", "grad_steps", "metric", "value"];
+pub const METRICS_HEADER: [&str; 10] = [
+    "experiment",
+    "game",
+    "method",
+    "seed",
+    "iteration",
+    "samples",
+    "oracle_queries",
+    "grad_steps",
+    "metric",
+    "value",
+];
 
 /// Paths written by a run.
 #[derive(Debug, Clone)]
@@ -33,7 +43,10 @@ pub struct ResultFiles {
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> ExpError {
-    ExpError::Io { path: path.display().to_string(), msg: e.to_string() }
+    ExpError::Io {
+        path: path.display().to_string(),
+        msg: e.to_string(),
+    }
 }
 
 /// Format a float reproducibly (shortest round-trip, exponent form).
@@ -58,7 +71,12 @@ fn write_csv(path: &Path, header: &[&str], rows: impl Iterator<Item = Vec<String
 }
 
 fn git_commit(dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("git").arg("-C").arg(dir).args(["rev-parse", "HEAD"]).output().ok()?;
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -78,7 +96,9 @@ fn git_commit(dir: &Path) -> Option<String> {
 
 /// Host description for manifests.
 pub fn host_info() -> serde_json::Value {
-    let hostname = std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_default();
+    let hostname = std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
     serde_json::json!({
         "hostname": hostname,
         "os": std::env::consts::OS,
@@ -88,7 +108,12 @@ pub fn host_info() -> serde_json::Value {
 }
 
 /// Write all result files for `exp` atomically.
-pub fn write_results(exp: &Experiment, rows: &[MetricRow], runs: &[RunSummary], opts: &RunOptions) -> Result<ResultFiles> {
+pub fn write_results(
+    exp: &Experiment,
+    rows: &[MetricRow],
+    runs: &[RunSummary],
+    opts: &RunOptions,
+) -> Result<ResultFiles> {
     let root = &opts.results_root;
     std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
     let dir = root.join(&exp.name);
@@ -119,7 +144,17 @@ pub fn write_results(exp: &Experiment, rows: &[MetricRow], runs: &[RunSummary], 
         )?;
         write_csv(
             &tmp.join("runs.csv"),
-            &["experiment", "game", "method", "seed", "iterations", "termination", "final_kl_target", "rate", "one_minus_eta_beta"],
+            &[
+                "experiment",
+                "game",
+                "method",
+                "seed",
+                "iterations",
+                "termination",
+                "final_kl_target",
+                "rate",
+                "one_minus_eta_beta",
+            ],
             runs.iter().map(|r| {
                 vec![
                     exp.name.clone(),
@@ -138,7 +173,13 @@ pub fn write_results(exp: &Experiment, rows: &[MetricRow], runs: &[RunSummary], 
             &tmp.join("timing.csv"),
             &["experiment", "game", "method", "seed", "wall_seconds"],
             runs.iter().map(|r| {
-                vec![exp.name.clone(), r.game.clone(), r.method.clone(), r.seed.to_string(), format!("{:.6}", r.wall_seconds)]
+                vec![
+                    exp.name.clone(),
+                    r.game.clone(),
+                    r.method.clone(),
+                    r.seed.to_string(),
+                    format!("{:.6}", r.wall_seconds),
+                ]
             }),
         )?;
         let manifest = serde_json::json!({
@@ -153,7 +194,12 @@ pub fn write_results(exp: &Experiment, rows: &[MetricRow], runs: &[RunSummary], 
         });
         let mpath = tmp.join("manifest.json");
         let mut f = std::fs::File::create(&mpath).map_err(|e| io_err(&mpath, e))?;
-        f.write_all(serde_json::to_string_pretty(&manifest).expect("json").as_bytes()).map_err(|e| io_err(&mpath, e))?;
+        f.write_all(
+            serde_json::to_string_pretty(&manifest)
+                .expect("json")
+                .as_bytes(),
+        )
+        .map_err(|e| io_err(&mpath, e))?;
         f.sync_all().map_err(|e| io_err(&mpath, e))?;
         Ok(())
     })();

@@ -1,15 +1,17 @@
 //! Deterministic execution of an experiment.
 
-use crate::config::Experiment;
-use crate::output::{write_results, ResultFiles};
 use crate::Result;
+use crate::config::Experiment;
+use crate::output::{ResultFiles, write_results};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use wind_dynamics::{build_solver, linear_rate, Counters, Executor, MethodSpec, MetricKind, Problem, Termination};
+use wind_dynamics::{
+    Counters, Executor, MethodSpec, MetricKind, Problem, Termination, build_solver, linear_rate,
+};
 use wind_game::Transform;
 
 /// Options of a run.
@@ -28,7 +30,9 @@ impl Default for RunOptions {
         Self {
             results_root: PathBuf::from("results"),
             quiet: false,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         }
     }
 }
@@ -67,7 +71,8 @@ pub struct RunSummary {
     pub termination: Termination,
     /// Final `KL(target‖π_T)`.
     pub final_kl_target: f64,
-    /// Fitted linear rate of `KL(target‖π_t)` over values in `[1e-12, 1e-4]`.
+    /// Fitted linear rate of `KL(target‖π_t)` over values in `[1e-12, 1e-4]` (converged runs
+    /// only: elsewhere there is no linear regime to fit).
     pub rate: Option<f64>,
     /// `1 − ηβ` for methods with a step size and regularization.
     pub one_minus_eta_beta: Option<f64>,
@@ -89,17 +94,30 @@ pub struct RunOutput {
 
 fn eta_beta(m: &MethodSpec, beta: f64) -> Option<f64> {
     match *m {
-        MethodSpec::Wind { eta, .. } | MethodSpec::Omwu { eta } | MethodSpec::NashMd { eta } => Some(1.0 - eta * beta),
+        MethodSpec::Wind { eta, .. } | MethodSpec::Omwu { eta } | MethodSpec::NashMd { eta } => {
+            Some(1.0 - eta * beta)
+        }
         _ => None,
     }
 }
 
-fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<(Vec<MetricRow>, Vec<RunSummary>)> {
+/// Rows and summaries of one (game, seed) unit.
+type UnitOutput = (Vec<MetricRow>, Vec<RunSummary>);
+
+fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<UnitOutput> {
     let spec = &exp.games[gi];
     let game = spec.build(seed, &exp.base_dir)?;
     let reference = exp.reference.build(&game, seed, &exp.base_dir)?;
     let mut problem = Problem::new(game, reference, exp.beta)?;
-    if exp.methods.iter().any(|m| matches!(m, MethodSpec::Wind { g: Transform::Log, .. })) {
+    if exp.methods.iter().any(|m| {
+        matches!(
+            m,
+            MethodSpec::Wind {
+                g: Transform::Log,
+                ..
+            }
+        )
+    }) {
         problem = problem.with_log_target()?;
     }
     let label = spec.label();
@@ -107,8 +125,15 @@ fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<(Vec<MetricRow>, V
     if !metrics.contains(&MetricKind::KlTarget) {
         metrics.push(MetricKind::KlTarget); // needed for the rate; only requested ones are written
     }
-    let kl_pos = metrics.iter().position(|m| *m == MetricKind::KlTarget).unwrap();
-    let ex = Executor { max_iters: exp.iterations, tol: exp.tol, metrics: metrics.clone() };
+    let kl_pos = metrics
+        .iter()
+        .position(|m| *m == MetricKind::KlTarget)
+        .unwrap();
+    let ex = Executor {
+        max_iters: exp.iterations,
+        tol: exp.tol,
+        metrics: metrics.clone(),
+    };
     let mut rows = Vec::new();
     let mut runs = Vec::new();
     for m in &exp.methods {
@@ -116,11 +141,14 @@ fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<(Vec<MetricRow>, V
         let name = solver.name();
         let mut curve = Vec::new();
         let t0 = Instant::now();
+        let mut last: Vec<MetricRow> = Vec::new();
+        let mut last_written = true;
         let mut obs = |it: usize, c: Counters, vals: &[(MetricKind, f64)]| {
             curve.push((it, vals[kl_pos].1));
+            last.clear();
             for &(k, v) in vals {
                 if exp.metrics.contains(&k) {
-                    rows.push(MetricRow {
+                    last.push(MetricRow {
                         game: label.clone(),
                         method: name.clone(),
                         seed,
@@ -131,8 +159,15 @@ fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<(Vec<MetricRow>, V
                     });
                 }
             }
+            last_written = it.is_multiple_of(exp.log_every);
+            if last_written {
+                rows.extend(last.iter().cloned());
+            }
         };
         let rep = ex.run(solver.as_mut(), &problem, &mut obs);
+        if !last_written {
+            rows.extend(last.iter().cloned()); // the final iteration is always recorded
+        }
         let wall = t0.elapsed().as_secs_f64();
         runs.push(RunSummary {
             game: label.clone(),
@@ -141,7 +176,11 @@ fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<(Vec<MetricRow>, V
             iterations: rep.iterations,
             termination: rep.termination,
             final_kl_target: rep.final_kl_target,
-            rate: linear_rate(&curve, 1e-12, 1e-4).map(|r| r.rate),
+            rate: if rep.termination == Termination::Converged {
+                linear_rate(&curve, 1e-12, 1e-4).map(|r| r.rate)
+            } else {
+                None
+            },
             one_minus_eta_beta: eta_beta(m, exp.beta),
             wall_seconds: wall,
         });
@@ -151,35 +190,41 @@ fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<(Vec<MetricRow>, V
 
 /// Run an experiment and write `results/<name>/` atomically.
 pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutput> {
-    let units: Vec<(usize, u64)> =
-        (0..exp.games.len()).flat_map(|g| exp.seeds.iter().map(move |&s| (g, s))).collect();
+    let units: Vec<(usize, u64)> = (0..exp.games.len())
+        .flat_map(|g| exp.seeds.iter().map(move |&s| (g, s)))
+        .collect();
     let pb = if opts.quiet {
         ProgressBar::hidden()
     } else {
-        let pb = ProgressBar::with_draw_target(Some(units.len() as u64), ProgressDrawTarget::stderr());
+        let pb =
+            ProgressBar::with_draw_target(Some(units.len() as u64), ProgressDrawTarget::stderr());
         pb.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} game×seed units, {elapsed} elapsed, ETA {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} game×seed units, {elapsed} elapsed, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         pb.set_prefix(exp.name.clone());
         pb
     };
-    let slots: Mutex<Vec<Option<Result<(Vec<MetricRow>, Vec<RunSummary>)>>>> =
+    let slots: Mutex<Vec<Option<Result<UnitOutput>>>> =
         Mutex::new((0..units.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     let threads = opts.threads.clamp(1, units.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= units.len() {
-                    break;
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= units.len() {
+                        break;
+                    }
+                    let (g, seed) = units[i];
+                    let r = run_unit(exp, g, seed);
+                    slots.lock().expect("no poisoned lock")[i] = Some(r);
+                    pb.inc(1);
                 }
-                let (g, seed) = units[i];
-                let r = run_unit(exp, g, seed);
-                slots.lock().expect("no poisoned lock")[i] = Some(r);
-                pb.inc(1);
             });
         }
     });
@@ -192,5 +237,9 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutput> 
         runs.extend(s);
     }
     let files = write_results(exp, &rows, &runs, opts)?;
-    Ok(RunOutput { files, rows: rows.len(), runs })
+    Ok(RunOutput {
+        files,
+        rows: rows.len(),
+        runs,
+    })
 }

@@ -13,7 +13,9 @@ pub enum GameError {
         what: String,
     },
     /// A matrix is not square or a context has the wrong number of actions.
-    #[error("context {context}, row {row}: has {len} entries but the game has {n} actions; every matrix must be {n}×{n}")]
+    #[error(
+        "context {context}, row {row}: has {len} entries but the game has {n} actions; every matrix must be {n}×{n}"
+    )]
     Shape {
         /// Context index (0-based).
         context: usize,
@@ -25,7 +27,9 @@ pub enum GameError {
         n: usize,
     },
     /// A context has a different number of rows than the first one.
-    #[error("context {context}: has {rows} rows but context 0 has {n}; all contexts must share one action set")]
+    #[error(
+        "context {context}: has {rows} rows but context 0 has {n}; all contexts must share one action set"
+    )]
     Rows {
         /// Context index.
         context: usize,
@@ -35,7 +39,9 @@ pub enum GameError {
         n: usize,
     },
     /// An entry is NaN, infinite or outside [0, 1].
-    #[error("context {context}, row {row}, column {col}: P = {value} is not a probability; entries must be finite and in [0, 1]")]
+    #[error(
+        "context {context}, row {row}, column {col}: P = {value} is not a probability; entries must be finite and in [0, 1]"
+    )]
     Entry {
         /// Context index.
         context: usize,
@@ -47,7 +53,9 @@ pub enum GameError {
         value: f64,
     },
     /// `P(y≻y') + P(y'≻y) ≠ 1`.
-    #[error("context {context}, row {row}, column {col}: P[{row}][{col}] + P[{col}][{row}] = {value} + {other} = {sum}, must be 1 (within 1e-9); a preference matrix satisfies P + Pᵀ = 1 (so the diagonal is 0.5)")]
+    #[error(
+        "context {context}, row {row}, column {col}: P[{row}][{col}] + P[{col}][{row}] = {value} + {other} = {sum}, must be 1 (within 1e-9); a preference matrix satisfies P + Pᵀ = 1 (so the diagonal is 0.5)"
+    )]
     Complement {
         /// Context index.
         context: usize,

@@ -32,24 +32,42 @@ impl Game {
     /// (`P(row ≻ col | x)`) and optional context weights (uniform when `None`).
     pub fn from_matrices(matrices: &[Vec<Vec<f64>>], rho: Option<Vec<f64>>) -> Result<Self> {
         if matrices.is_empty() {
-            return Err(GameError::Empty { what: "no contexts".into() });
+            return Err(GameError::Empty {
+                what: "no contexts".into(),
+            });
         }
         let n = matrices[0].len();
         if n == 0 {
-            return Err(GameError::Empty { what: "context 0 has no actions".into() });
+            return Err(GameError::Empty {
+                what: "context 0 has no actions".into(),
+            });
         }
         let mut a_all = Vec::with_capacity(matrices.len());
         for (c, m) in matrices.iter().enumerate() {
             if m.len() != n {
-                return Err(GameError::Rows { context: c, rows: m.len(), n });
+                return Err(GameError::Rows {
+                    context: c,
+                    rows: m.len(),
+                    n,
+                });
             }
             for (r, row) in m.iter().enumerate() {
                 if row.len() != n {
-                    return Err(GameError::Shape { context: c, row: r, len: row.len(), n });
+                    return Err(GameError::Shape {
+                        context: c,
+                        row: r,
+                        len: row.len(),
+                        n,
+                    });
                 }
                 for (col, &v) in row.iter().enumerate() {
                     if !v.is_finite() || !(0.0..=1.0).contains(&v) {
-                        return Err(GameError::Entry { context: c, row: r, col, value: v });
+                        return Err(GameError::Entry {
+                            context: c,
+                            row: r,
+                            col,
+                            value: v,
+                        });
                     }
                 }
             }
@@ -79,7 +97,13 @@ impl Game {
             None => vec![1.0 / matrices.len() as f64; matrices.len()],
             Some(r) => validate_distribution(&r, matrices.len(), "context weights ρ")?,
         };
-        Ok(Self { n, a: a_all, rho, features: None, name: String::from("game") })
+        Ok(Self {
+            n,
+            a: a_all,
+            rho,
+            features: None,
+            name: String::from("game"),
+        })
     }
 
     /// Build from skew-symmetric matrices `A_x = P_x − ½` (row-major `n×n` each).
@@ -89,7 +113,11 @@ impl Game {
             .iter()
             .map(|a| {
                 (0..n)
-                    .map(|i| (0..n).map(|j| 0.5 + a.get(i * n + j).copied().unwrap_or(f64::NAN)).collect())
+                    .map(|i| {
+                        (0..n)
+                            .map(|j| 0.5 + a.get(i * n + j).copied().unwrap_or(f64::NAN))
+                            .collect()
+                    })
                     .collect()
             })
             .collect();
@@ -148,7 +176,9 @@ impl Game {
 
     /// The full matrix `P_x` as rows.
     pub fn matrix(&self, x: usize) -> Vec<Vec<f64>> {
-        (0..self.n).map(|i| (0..self.n).map(|j| self.pref(x, i, j)).collect()).collect()
+        (0..self.n)
+            .map(|i| (0..self.n).map(|j| self.pref(x, i, j)).collect())
+            .collect()
     }
 
     /// Advantages `(A_x π)(y) = w_π(y|x) − ½` (accurate near 0; what the solvers use).
@@ -161,7 +191,10 @@ impl Game {
     /// Win rates `w_π(y|x) = P(y ≻ π | x) = (P_x π)(y)`.
     pub fn win_rates(&self, x: usize, probs: &[f64]) -> Vec<f64> {
         let s: f64 = probs.iter().sum();
-        self.advantages(x, probs).into_iter().map(|v| v + 0.5 * s).collect()
+        self.advantages(x, probs)
+            .into_iter()
+            .map(|v| v + 0.5 * s)
+            .collect()
     }
 
     /// `log w_π(y|x)` computed in log space, `log Σ_{y'} π(y')·P(y≻y')`, from log-probabilities
@@ -199,7 +232,9 @@ impl Game {
         let n = self.n;
         self.a
             .iter()
-            .flat_map(|a| (0..n).map(move |i| a[i * n..(i + 1) * n].iter().map(|v| v.abs()).sum::<f64>()))
+            .flat_map(|a| {
+                (0..n).map(move |i| a[i * n..(i + 1) * n].iter().map(|v| v.abs()).sum::<f64>())
+            })
             .fold(0.0, f64::max)
     }
 }
@@ -239,20 +274,41 @@ mod tests {
     fn rejects_bad_matrices_with_location() {
         let bad = vec![vec![vec![0.5, 0.7], vec![0.4, 0.5]]];
         let e = Game::from_matrices(&bad, None).unwrap_err().to_string();
-        assert!(e.contains("context 0, row 0, column 1") && e.contains("must be 1"), "{e}");
+        assert!(
+            e.contains("context 0, row 0, column 1") && e.contains("must be 1"),
+            "{e}"
+        );
         let nan = vec![vec![vec![0.5, f64::NAN], vec![0.5, 0.5]]];
         let e = Game::from_matrices(&nan, None).unwrap_err().to_string();
         assert!(e.contains("row 0, column 1") && e.contains("NaN"), "{e}");
         let ragged = vec![vec![vec![0.5, 0.5], vec![0.5]]];
-        assert!(Game::from_matrices(&ragged, None).unwrap_err().to_string().contains("row 1"));
+        assert!(
+            Game::from_matrices(&ragged, None)
+                .unwrap_err()
+                .to_string()
+                .contains("row 1")
+        );
         let out = vec![vec![vec![0.5, 1.5], vec![-0.5, 0.5]]];
-        assert!(Game::from_matrices(&out, None).unwrap_err().to_string().contains("1.5"));
+        assert!(
+            Game::from_matrices(&out, None)
+                .unwrap_err()
+                .to_string()
+                .contains("1.5")
+        );
         assert!(Game::from_matrices(&[], None).is_err());
     }
 
     #[test]
     fn win_rate_identities() {
-        let g = Game::from_matrices(&[vec![vec![0.5, 0.9, 0.2], vec![0.1, 0.5, 0.6], vec![0.8, 0.4, 0.5]]], None).unwrap();
+        let g = Game::from_matrices(
+            &[vec![
+                vec![0.5, 0.9, 0.2],
+                vec![0.1, 0.5, 0.6],
+                vec![0.8, 0.4, 0.5],
+            ]],
+            None,
+        )
+        .unwrap();
         let p = [0.2, 0.3, 0.5];
         let w = g.win_rates(0, &p);
         assert!((dot(&p, &w) - 0.5).abs() < 1e-15);

@@ -61,11 +61,11 @@ pub enum GameSpec {
         scale: f64,
     },
     /// Rock–paper–scissors.
-    Rps,
+    Rps {},
     /// OpenSpiel's perturbed RPS `[[0,−1,3],[1,0,−3],[−3,3,0]]`, `P = ½ + A/(2·max|A|)`.
-    PerturbedRps,
+    PerturbedRps {},
     /// OpenSpiel's biased RPS `[[0,−1/4,1/2],[1/4,0,−1/20],[−1/2,1/20,0]]`.
-    BiasedRps,
+    BiasedRps {},
     /// Mixture `λ·P_BT + (1−λ)·P_cyclic`.
     Mixture {
         /// Contexts.
@@ -110,12 +110,11 @@ pub enum GameSpec {
 }
 
 /// How to build the reference policy `π_ref`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ReferenceSpec {
     /// Uniform.
-    #[default]
-    Uniform,
+    Uniform {},
     /// `softmax(N(0, σ²))` logits, per context.
     SoftmaxGaussian {
         /// Standard deviation of the logits.
@@ -130,27 +129,40 @@ pub enum ReferenceSpec {
 
 fn check_pos(name: &'static str, v: f64) -> Result<()> {
     if !(v.is_finite() && v > 0.0) {
-        return Err(GameError::Parameter { name, value: v, msg: "must be finite and > 0".into() });
+        return Err(GameError::Parameter {
+            name,
+            value: v,
+            msg: "must be finite and > 0".into(),
+        });
     }
     Ok(())
 }
 
 fn check_size(contexts: usize, actions: usize) -> Result<()> {
     if contexts == 0 || actions == 0 {
-        return Err(GameError::Empty { what: format!("{contexts} contexts × {actions} actions requested") });
+        return Err(GameError::Empty {
+            what: format!("{contexts} contexts × {actions} actions requested"),
+        });
     }
     if actions > 5000 || contexts.saturating_mul(actions).saturating_mul(actions) > 100_000_000 {
         return Err(GameError::Parameter {
             name: "actions",
             value: actions as f64,
-            msg: format!("{contexts} contexts × {actions}² entries is too large for dense tabular games (limit 1e8)"),
+            msg: format!(
+                "{contexts} contexts × {actions}² entries is too large for dense tabular games (limit 1e8)"
+            ),
         });
     }
     Ok(())
 }
 
 fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { let e = z.exp(); e / (1.0 + e) }
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
 }
 
 fn skew_rows(n: usize, mut f: impl FnMut(usize, usize) -> f64) -> Vec<f64> {
@@ -182,14 +194,27 @@ impl GameSpec {
     /// A short label (`kind` plus size) for CSV rows and figure titles.
     pub fn label(&self) -> String {
         match self {
-            GameSpec::BradleyTerry { contexts, actions, .. } => format!("bradley_terry_{contexts}x{actions}"),
-            GameSpec::HardReward { contexts, actions, .. } => format!("hard_reward_{contexts}x{actions}"),
-            GameSpec::Cyclic { contexts, actions, .. } => format!("cyclic_{contexts}x{actions}"),
-            GameSpec::Rps => "rps".into(),
-            GameSpec::PerturbedRps => "perturbed_rps".into(),
-            GameSpec::BiasedRps => "biased_rps".into(),
-            GameSpec::Mixture { contexts, actions, .. } => format!("mixture_{contexts}x{actions}"),
-            GameSpec::Contextual { contexts, actions, lambda, .. } => {
+            GameSpec::BradleyTerry {
+                contexts, actions, ..
+            } => format!("bradley_terry_{contexts}x{actions}"),
+            GameSpec::HardReward {
+                contexts, actions, ..
+            } => format!("hard_reward_{contexts}x{actions}"),
+            GameSpec::Cyclic {
+                contexts, actions, ..
+            } => format!("cyclic_{contexts}x{actions}"),
+            GameSpec::Rps {} => "rps".into(),
+            GameSpec::PerturbedRps {} => "perturbed_rps".into(),
+            GameSpec::BiasedRps {} => "biased_rps".into(),
+            GameSpec::Mixture {
+                contexts, actions, ..
+            } => format!("mixture_{contexts}x{actions}"),
+            GameSpec::Contextual {
+                contexts,
+                actions,
+                lambda,
+                ..
+            } => {
                 if *lambda == 1.0 {
                     format!("transitive_contextual_{contexts}x{actions}")
                 } else if *lambda == 0.0 {
@@ -198,7 +223,10 @@ impl GameSpec {
                     format!("mixed_contextual_l{lambda}_{contexts}x{actions}")
                 }
             }
-            GameSpec::File { path } => path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into()),
+            GameSpec::File { path } => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "file".into()),
         }
     }
 
@@ -206,7 +234,11 @@ impl GameSpec {
     pub fn build(&self, seed: u64, base: &Path) -> Result<Game> {
         let mut rng = WindRng::derive(seed, "game");
         let game = match *self {
-            GameSpec::BradleyTerry { contexts, actions, temperature } => {
+            GameSpec::BradleyTerry {
+                contexts,
+                actions,
+                temperature,
+            } => {
                 check_size(contexts, actions)?;
                 check_pos("temperature", temperature)?;
                 let skews = (0..contexts)
@@ -217,10 +249,18 @@ impl GameSpec {
                     .collect();
                 Game::from_skew(actions, skews, None)?
             }
-            GameSpec::HardReward { contexts, actions, levels } => {
+            GameSpec::HardReward {
+                contexts,
+                actions,
+                levels,
+            } => {
                 check_size(contexts, actions)?;
                 if levels == 0 {
-                    return Err(GameError::Parameter { name: "levels", value: 0.0, msg: "must be ≥ 1".into() });
+                    return Err(GameError::Parameter {
+                        name: "levels",
+                        value: 0.0,
+                        msg: "must be ≥ 1".into(),
+                    });
                 }
                 let skews = (0..contexts)
                     .map(|_| {
@@ -230,22 +270,44 @@ impl GameSpec {
                     .collect();
                 Game::from_skew(actions, skews, None)?
             }
-            GameSpec::Cyclic { contexts, actions, scale } => {
+            GameSpec::Cyclic {
+                contexts,
+                actions,
+                scale,
+            } => {
                 check_size(contexts, actions)?;
                 check_pos("scale", scale)?;
-                let skews = (0..contexts).map(|_| cyclic_skew(actions, scale, &mut rng)).collect();
+                let skews = (0..contexts)
+                    .map(|_| cyclic_skew(actions, scale, &mut rng))
+                    .collect();
                 Game::from_skew(actions, skews, None)?
             }
-            GameSpec::Rps => Game::from_skew(3, vec![fixed_skew([[0., -1., 1.], [1., 0., -1.], [-1., 1., 0.]])], None)?,
-            GameSpec::PerturbedRps => {
-                Game::from_skew(3, vec![fixed_skew([[0., -1., 3.], [1., 0., -3.], [-3., 3., 0.]])], None)?
-            }
-            GameSpec::BiasedRps => Game::from_skew(
+            GameSpec::Rps {} => Game::from_skew(
                 3,
-                vec![fixed_skew([[0., -0.25, 0.5], [0.25, 0., -0.05], [-0.5, 0.05, 0.]])],
+                vec![fixed_skew([[0., -1., 1.], [1., 0., -1.], [-1., 1., 0.]])],
                 None,
             )?,
-            GameSpec::Mixture { contexts, actions, lambda, temperature, scale } => {
+            GameSpec::PerturbedRps {} => Game::from_skew(
+                3,
+                vec![fixed_skew([[0., -1., 3.], [1., 0., -3.], [-3., 3., 0.]])],
+                None,
+            )?,
+            GameSpec::BiasedRps {} => Game::from_skew(
+                3,
+                vec![fixed_skew([
+                    [0., -0.25, 0.5],
+                    [0.25, 0., -0.05],
+                    [-0.5, 0.05, 0.],
+                ])],
+                None,
+            )?,
+            GameSpec::Mixture {
+                contexts,
+                actions,
+                lambda,
+                temperature,
+                scale,
+            } => {
                 check_size(contexts, actions)?;
                 check_unit("lambda", lambda)?;
                 check_pos("temperature", temperature)?;
@@ -255,18 +317,32 @@ impl GameSpec {
                         let r: Vec<f64> = (0..actions).map(|_| rng.normal()).collect();
                         let bt = bt_skew(&r, temperature);
                         let cy = cyclic_skew(actions, scale, &mut rng);
-                        bt.iter().zip(&cy).map(|(b, c)| lambda * b + (1.0 - lambda) * c).collect()
+                        bt.iter()
+                            .zip(&cy)
+                            .map(|(b, c)| lambda * b + (1.0 - lambda) * c)
+                            .collect()
                     })
                     .collect();
                 Game::from_skew(actions, skews, None)?
             }
-            GameSpec::Contextual { contexts, actions, dim, lambda, temperature, scale } => {
+            GameSpec::Contextual {
+                contexts,
+                actions,
+                dim,
+                lambda,
+                temperature,
+                scale,
+            } => {
                 check_size(contexts, actions)?;
                 check_unit("lambda", lambda)?;
                 check_pos("temperature", temperature)?;
                 check_pos("scale", scale)?;
                 if dim == 0 {
-                    return Err(GameError::Parameter { name: "dim", value: 0.0, msg: "must be ≥ 1".into() });
+                    return Err(GameError::Parameter {
+                        name: "dim",
+                        value: 0.0,
+                        msg: "must be ≥ 1".into(),
+                    });
                 }
                 let sd = (dim as f64).sqrt();
                 let theta: Vec<f64> = (0..dim).map(|_| rng.normal() / sd).collect();
@@ -283,7 +359,9 @@ impl GameSpec {
                 for _ in 0..contexts {
                     let phi: Vec<f64> = (0..actions * dim).map(|_| rng.normal()).collect();
                     let f = |y: usize| &phi[y * dim..(y + 1) * dim];
-                    let r: Vec<f64> = (0..actions).map(|y| crate::numerics::dot(&theta, f(y))).collect();
+                    let r: Vec<f64> = (0..actions)
+                        .map(|y| crate::numerics::dot(&theta, f(y)))
+                        .collect();
                     let bt = bt_skew(&r, temperature);
                     let cy = skew_rows(actions, |i, j| {
                         let mut s = 0.0;
@@ -294,7 +372,12 @@ impl GameSpec {
                         }
                         0.5 * (scale * s).tanh()
                     });
-                    skews.push(bt.iter().zip(&cy).map(|(b, c)| lambda * b + (1.0 - lambda) * c).collect());
+                    skews.push(
+                        bt.iter()
+                            .zip(&cy)
+                            .map(|(b, c)| lambda * b + (1.0 - lambda) * c)
+                            .collect(),
+                    );
                     feats.push(phi);
                 }
                 Game::from_skew(actions, skews, None)?.with_features(Features { dim, data: feats })
@@ -307,14 +390,28 @@ impl GameSpec {
 
 fn check_unit(name: &'static str, v: f64) -> Result<()> {
     if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
-        return Err(GameError::Parameter { name, value: v, msg: "must be in [0, 1]".into() });
+        return Err(GameError::Parameter {
+            name,
+            value: v,
+            msg: "must be in [0, 1]".into(),
+        });
     }
     Ok(())
 }
 
 /// Resolve `path` against `base` unless it is absolute.
 pub fn resolve(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() { path.to_path_buf() } else { base.join(path) }
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+impl Default for ReferenceSpec {
+    fn default() -> Self {
+        ReferenceSpec::Uniform {}
+    }
 }
 
 impl ReferenceSpec {
@@ -322,13 +419,19 @@ impl ReferenceSpec {
     pub fn build(&self, game: &Game, seed: u64, base: &Path) -> Result<Policy> {
         let (c, n) = (game.n_contexts(), game.n_actions());
         match self {
-            ReferenceSpec::Uniform => Ok(Policy::uniform(c, n)),
+            ReferenceSpec::Uniform {} => Ok(Policy::uniform(c, n)),
             ReferenceSpec::SoftmaxGaussian { sigma } => {
                 if !(sigma.is_finite() && *sigma >= 0.0) {
-                    return Err(GameError::Parameter { name: "sigma", value: *sigma, msg: "must be finite and ≥ 0".into() });
+                    return Err(GameError::Parameter {
+                        name: "sigma",
+                        value: *sigma,
+                        msg: "must be finite and ≥ 0".into(),
+                    });
                 }
                 let mut rng = WindRng::derive(seed, "reference");
-                let logits: Vec<Vec<f64>> = (0..c).map(|_| (0..n).map(|_| sigma * rng.normal()).collect()).collect();
+                let logits: Vec<Vec<f64>> = (0..c)
+                    .map(|_| (0..n).map(|_| sigma * rng.normal()).collect())
+                    .collect();
                 Ok(Policy::from_logits(&logits))
             }
             ReferenceSpec::File { path } => {

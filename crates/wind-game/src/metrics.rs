@@ -30,7 +30,13 @@ pub fn kl(game: &Game, p: &Policy, q: &Policy) -> f64 {
 /// Exploitability `E_ρ [max_y w_π(y|x) − ½]` (0 iff Nash in every context).
 pub fn exploitability(game: &Game, p: &Policy) -> f64 {
     (0..game.n_contexts())
-        .map(|x| game.rho()[x] * game.advantages(x, &p.probs(x)).into_iter().fold(0.0, f64::max))
+        .map(|x| {
+            game.rho()[x]
+                * game
+                    .advantages(x, &p.probs(x))
+                    .into_iter()
+                    .fold(0.0, f64::max)
+        })
         .sum()
 }
 
@@ -48,7 +54,13 @@ pub fn gap(game: &Game, p: &Policy, reference: &Policy, beta: f64) -> f64 {
         let sr = reference.support(x);
         // w = adv + ½ ; 2β·lse(ℓ + w/β) − 1 = 2β·lse(ℓ + adv/β)
         let logits: Vec<f64> = (0..adv.len())
-            .map(|y| if sr[y] { lr[y] + adv[y] / beta } else { f64::NEG_INFINITY })
+            .map(|y| {
+                if sr[y] {
+                    lr[y] + adv[y] / beta
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
             .collect();
         let k = kl_context(p.logp(x), p.support(x), lr, sr);
         total += game.rho()[x] * 2.0 * (beta * logsumexp(&logits) + beta * k);
@@ -58,7 +70,9 @@ pub fn gap(game: &Game, p: &Policy, reference: &Policy, beta: f64) -> f64 {
 
 /// `P(π ≻ π') = E_ρ π_xᵀ P_x π'_x`.
 pub fn win_rate(game: &Game, p: &Policy, q: &Policy) -> f64 {
-    (0..game.n_contexts()).map(|x| game.rho()[x] * game.duel(x, &p.probs(x), &q.probs(x))).sum()
+    (0..game.n_contexts())
+        .map(|x| game.rho()[x] * game.duel(x, &p.probs(x), &q.probs(x)))
+        .sum()
 }
 
 /// Entropy `E_ρ H(π_x)` in nats.
@@ -66,7 +80,14 @@ pub fn entropy(game: &Game, p: &Policy) -> f64 {
     (0..game.n_contexts())
         .map(|x| {
             let pr = p.probs(x);
-            let h: f64 = -dot(&pr, &p.logp(x).iter().zip(p.support(x)).map(|(l, s)| if *s { *l } else { 0.0 }).collect::<Vec<_>>());
+            let h: f64 = -dot(
+                &pr,
+                &p.logp(x)
+                    .iter()
+                    .zip(p.support(x))
+                    .map(|(l, s)| if *s { *l } else { 0.0 })
+                    .collect::<Vec<_>>(),
+            );
             game.rho()[x] * h
         })
         .sum()

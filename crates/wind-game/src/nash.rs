@@ -58,14 +58,18 @@ impl NashSolution {
 pub fn solve_nash(game: &Game) -> Result<NashSolution> {
     let n = game.n_actions();
     let contexts = (0..game.n_contexts())
-        .map(|x| solve_symmetric(game.skew(x), n).map_err(|msg| GameError::Solver { context: x, msg }))
+        .map(|x| {
+            solve_symmetric(game.skew(x), n).map_err(|msg| GameError::Solver { context: x, msg })
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(NashSolution { contexts })
 }
 
 /// Exploitability `max_y (Aq)_y` clipped at 0.
 pub fn skew_exploitability(a: &[f64], n: usize, q: &[f64]) -> f64 {
-    (0..n).map(|i| dot(&a[i * n..(i + 1) * n], q)).fold(0.0, f64::max)
+    (0..n)
+        .map(|i| dot(&a[i * n..(i + 1) * n], q))
+        .fold(0.0, f64::max)
 }
 
 struct Tableau {
@@ -114,7 +118,11 @@ impl Tableau {
     }
 
     /// Run the simplex on the objective row; `allowed(var)` says which variables may enter.
-    fn run(&mut self, allowed: &dyn Fn(usize) -> bool, max_pivots: usize) -> std::result::Result<usize, String> {
+    fn run(
+        &mut self,
+        allowed: &dyn Fn(usize) -> bool,
+        max_pivots: usize,
+    ) -> std::result::Result<usize, String> {
         let (m, n) = (self.m, self.n);
         let mut pivots = 0;
         let mut degenerate_run = 0usize;
@@ -157,7 +165,9 @@ impl Tableau {
                 }
             }
             if r == usize::MAX {
-                return Err("LP unbounded (cannot happen for a valid game; input corrupted?)".into());
+                return Err(
+                    "LP unbounded (cannot happen for a valid game; input corrupted?)".into(),
+                );
             }
             if ratio <= 1e-14 {
                 degenerate_run += 1;
@@ -170,7 +180,9 @@ impl Tableau {
             self.pivot(r, c);
             pivots += 1;
             if pivots > max_pivots {
-                return Err(format!("simplex did not terminate within {max_pivots} pivots"));
+                return Err(format!(
+                    "simplex did not terminate within {max_pivots} pivots"
+                ));
             }
         }
     }
@@ -180,13 +192,22 @@ impl Tableau {
 /// Returns a verified equilibrium or an error message.
 pub fn solve_symmetric(a: &[f64], n: usize) -> std::result::Result<ContextNash, String> {
     if n == 0 || a.len() != n * n {
-        return Err(format!("skew matrix has {} entries, expected {}", a.len(), n * n));
+        return Err(format!(
+            "skew matrix has {} entries, expected {}",
+            a.len(),
+            n * n
+        ));
     }
     if a.iter().any(|v| !v.is_finite()) {
         return Err("skew matrix has a non-finite entry".into());
     }
     if n == 1 {
-        return Ok(ContextNash { strategy: vec![1.0], exploitability: 0.0, degenerate: None, pivots: 0 });
+        return Ok(ContextNash {
+            strategy: vec![1.0],
+            exploitability: 0.0,
+            degenerate: None,
+            pivots: 0,
+        });
     }
     let maxabs = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let k = 1.0 + maxabs;
@@ -219,7 +240,7 @@ pub fn solve_symmetric(a: &[f64], n: usize) -> std::result::Result<ContextNash, 
         }
     }
     let s: f64 = z.iter().sum();
-    if !(s > 0.0) || !s.is_finite() {
+    if s.is_nan() || s <= 0.0 || !s.is_finite() {
         return Err(format!("LP returned a degenerate point (Σz = {s})"));
     }
     let raw: Vec<f64> = z.iter().map(|v| v / s).collect();
@@ -237,13 +258,17 @@ pub fn solve_symmetric(a: &[f64], n: usize) -> std::result::Result<ContextNash, 
         return Err("equilibrium candidate is not on the simplex".into());
     }
     if e > NASH_TOL {
-        return Err(format!("equilibrium candidate has exploitability {e:.3e} > {NASH_TOL:e}"));
+        return Err(format!(
+            "equilibrium candidate has exploitability {e:.3e} > {NASH_TOL:e}"
+        ));
     }
 
     // Uniqueness certificate.
     let adv: Vec<f64> = (0..n).map(|i| dot(&a[i * n..(i + 1) * n], &q)).collect();
     let supp: Vec<usize> = (0..n).filter(|&i| q[i] > 1e-12).collect();
-    let tight_off: Vec<usize> = (0..n).filter(|&i| q[i] <= 1e-12 && adv[i] >= -1e-9).collect();
+    let tight_off: Vec<usize> = (0..n)
+        .filter(|&i| q[i] <= 1e-12 && adv[i] >= -1e-9)
+        .collect();
     let mut degenerate = None;
     if !tight_off.is_empty() {
         // Phase 2 on the optimal face: maximize the mass on tight off-support actions.
@@ -261,7 +286,11 @@ pub fn solve_symmetric(a: &[f64], n: usize) -> std::result::Result<ContextNash, 
             target[i] = true;
         }
         for j in 0..=n {
-            let mut v = if j < n && target[tab.colvar[j]] { -1.0 } else { 0.0 };
+            let mut v = if j < n && target[tab.colvar[j]] {
+                -1.0
+            } else {
+                0.0
+            };
             for i in 0..n {
                 if target[tab.rowvar[i]] {
                     v += tab.at(i, j);
@@ -289,7 +318,12 @@ pub fn solve_symmetric(a: &[f64], n: usize) -> std::result::Result<ContextNash, 
             ));
         }
     }
-    Ok(ContextNash { strategy: q, exploitability: e, degenerate, pivots })
+    Ok(ContextNash {
+        strategy: q,
+        exploitability: e,
+        degenerate,
+        pivots,
+    })
 }
 
 /// Solve `A_{T,S} q_S = 0, 1ᵀ q_S = 1` on the support of `q` and its tight rows.
@@ -322,7 +356,7 @@ fn polish(a: &[f64], n: usize, q: &[f64]) -> Option<Vec<f64>> {
         out[j] = x[c].max(0.0);
     }
     let s: f64 = out.iter().sum();
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         return None;
     }
     out.iter_mut().for_each(|v| *v /= s);
@@ -335,8 +369,16 @@ mod tests {
 
     fn skew_from_int(rows: &[&[f64]]) -> (Vec<f64>, usize) {
         let n = rows.len();
-        let maxabs = rows.iter().flat_map(|r| r.iter()).fold(0.0f64, |m, v| m.max(v.abs()));
-        (rows.iter().flat_map(|r| r.iter().map(|v| v / (2.0 * maxabs))).collect(), n)
+        let maxabs = rows
+            .iter()
+            .flat_map(|r| r.iter())
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        (
+            rows.iter()
+                .flat_map(|r| r.iter().map(|v| v / (2.0 * maxabs)))
+                .collect(),
+            n,
+        )
     }
 
     #[test]

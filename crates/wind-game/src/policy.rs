@@ -18,13 +18,19 @@ impl Policy {
     /// Uniform policy on all `n` actions in each of `contexts` contexts.
     pub fn uniform(contexts: usize, n: usize) -> Self {
         let l = -(n as f64).ln();
-        Self { n, logp: vec![vec![l; n]; contexts], support: vec![vec![true; n]; contexts] }
+        Self {
+            n,
+            logp: vec![vec![l; n]; contexts],
+            support: vec![vec![true; n]; contexts],
+        }
     }
 
     /// From probabilities (validated: finite, ≥ 0, each context sums to 1 within 1e-9).
     pub fn from_probs(probs: &[Vec<f64>]) -> Result<Self> {
         if probs.is_empty() || probs[0].is_empty() {
-            return Err(GameError::Empty { what: "policy with no contexts or no actions".into() });
+            return Err(GameError::Empty {
+                what: "policy with no contexts or no actions".into(),
+            });
         }
         let n = probs[0].len();
         let mut logp = Vec::with_capacity(probs.len());
@@ -32,7 +38,11 @@ impl Policy {
         for (c, p) in probs.iter().enumerate() {
             let p = crate::game::validate_distribution(p, n, &format!("policy, context {c}"))?;
             support.push(p.iter().map(|&v| v > 0.0).collect());
-            logp.push(p.iter().map(|&v| if v > 0.0 { v.ln() } else { f64::NEG_INFINITY }).collect());
+            logp.push(
+                p.iter()
+                    .map(|&v| if v > 0.0 { v.ln() } else { f64::NEG_INFINITY })
+                    .collect(),
+            );
         }
         Ok(Self { n, logp, support })
     }
@@ -41,7 +51,10 @@ impl Policy {
     pub fn from_logits(logits: &[Vec<f64>]) -> Self {
         let n = logits[0].len();
         let logp: Vec<Vec<f64>> = logits.iter().map(|l| log_softmax(l)).collect();
-        let support = logp.iter().map(|l| l.iter().map(|v| v.is_finite()).collect()).collect();
+        let support = logp
+            .iter()
+            .map(|l| l.iter().map(|v| v.is_finite()).collect())
+            .collect();
         Self { n, logp, support }
     }
 
@@ -76,7 +89,9 @@ impl Policy {
     /// Build the next policy from this one: `f(x, logp_x, support_x)` returns log-weights
     /// (only entries on the support are read), normalized per context.
     pub fn map_log_weights(&self, mut f: impl FnMut(usize, &[f64], &[bool]) -> Vec<f64>) -> Self {
-        let w = (0..self.n_contexts()).map(|x| f(x, &self.logp[x], &self.support[x])).collect();
+        let w = (0..self.n_contexts())
+            .map(|x| f(x, &self.logp[x], &self.support[x]))
+            .collect();
         Self::from_log_weights(w, self.support.clone())
     }
 
@@ -138,7 +153,12 @@ mod tests {
     fn masked_entries_never_nan() {
         let p = Policy::from_probs(&[vec![0.5, 0.0, 0.5]]).unwrap();
         assert_eq!(p.support(0), &[true, false, true]);
-        let q = p.map_log_weights(|_, l, s| l.iter().zip(s).map(|(v, b)| if *b { 2.0 * v } else { f64::NAN }).collect());
+        let q = p.map_log_weights(|_, l, s| {
+            l.iter()
+                .zip(s)
+                .map(|(v, b)| if *b { 2.0 * v } else { f64::NAN })
+                .collect()
+        });
         assert_eq!(q.probs(0)[1], 0.0);
         assert!(q.logp(0).iter().all(|v| !v.is_nan()));
         assert!((q.probs(0).iter().sum::<f64>() - 1.0).abs() < 1e-15);
@@ -146,7 +166,9 @@ mod tests {
 
     #[test]
     fn rejects_bad_probs() {
-        let e = Policy::from_probs(&[vec![0.5, 0.6]]).unwrap_err().to_string();
+        let e = Policy::from_probs(&[vec![0.5, 0.6]])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("context 0") && e.contains("sums to"), "{e}");
         assert!(Policy::from_probs(&[vec![1.5, -0.5]]).is_err());
     }

@@ -48,12 +48,25 @@ pub fn payoff(game: &Game, x: usize, pi: &Policy, g: Transform) -> Vec<f64> {
 }
 
 /// The fixed-point map in log space: `log_softmax(ℓ_ref + g(w_π)/β)` on the support of `π_ref`.
-pub fn fixed_point_map(game: &Game, x: usize, reference: &Policy, pi: &Policy, beta: f64, g: Transform) -> Vec<f64> {
+pub fn fixed_point_map(
+    game: &Game,
+    x: usize,
+    reference: &Policy,
+    pi: &Policy,
+    beta: f64,
+    g: Transform,
+) -> Vec<f64> {
     let h = payoff(game, x, pi, g);
     let lr = reference.logp(x);
     let s = reference.support(x);
     let logits: Vec<f64> = (0..lr.len())
-        .map(|y| if s[y] { lr[y] + h[y] / beta } else { f64::NEG_INFINITY })
+        .map(|y| {
+            if s[y] {
+                lr[y] + h[y] / beta
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
         .collect();
     log_softmax(&logits)
 }
@@ -91,7 +104,12 @@ const REG_TARGET: f64 = 1e-13;
 pub const REG_TOL: f64 = 1e-12;
 
 /// Solve for the regularized fixed point of every context.
-pub fn solve_regularized(game: &Game, reference: &Policy, beta: f64, g: Transform) -> Result<RegularizedSolution> {
+pub fn solve_regularized(
+    game: &Game,
+    reference: &Policy,
+    beta: f64,
+    g: Transform,
+) -> Result<RegularizedSolution> {
     if !(beta.is_finite() && beta > 0.0) {
         return Err(GameError::Parameter {
             name: "beta",
@@ -116,16 +134,24 @@ pub fn solve_regularized(game: &Game, reference: &Policy, beta: f64, g: Transfor
         }
         logp_all.push(full);
     }
-    let support = (0..game.n_contexts()).map(|x| reference.support(x).to_vec()).collect();
+    let support = (0..game.n_contexts())
+        .map(|x| reference.support(x).to_vec())
+        .collect();
     let policy = Policy::from_log_weights(logp_all, support);
     let residual = residual(game, reference, &policy, beta, g);
     if residual > REG_TOL {
         return Err(GameError::Solver {
             context: 0,
-            msg: format!("regularized solve reached residual {residual:.3e} > {REG_TOL:e} at β = {beta}"),
+            msg: format!(
+                "regularized solve reached residual {residual:.3e} > {REG_TOL:e} at β = {beta}"
+            ),
         });
     }
-    Ok(RegularizedSolution { policy, residual: residual.max(worst.min(residual)), newton_steps: steps })
+    Ok(RegularizedSolution {
+        policy,
+        residual: residual.max(worst.min(residual)),
+        newton_steps: steps,
+    })
 }
 
 /// Newton with continuation for one context, on the support `supp`. Returns normalized
@@ -146,14 +172,19 @@ fn solve_context(
     }
     // restricted matrices: A (identity) or log P (log)
     let a_full = game.skew(x);
-    let a_sub: Vec<f64> = supp.iter().flat_map(|&i| supp.iter().map(move |&j| a_full[i * n + j])).collect();
+    let a_sub: Vec<f64> = supp
+        .iter()
+        .flat_map(|&i| supp.iter().map(move |&j| a_full[i * n + j]))
+        .collect();
     let logp_sub: Vec<f64> = a_sub.iter().map(|v| (v + 0.5).ln()).collect();
     // h(u): payoff on the support; for log, log w_i = lse_j(u_j + log P_ij) in log space.
     let h_of = |u: &[f64]| -> Vec<f64> {
         match g {
             Transform::Identity => {
                 let pi: Vec<f64> = u.iter().map(|v| v.exp()).collect();
-                (0..m).map(|i| dot(&a_sub[i * m..(i + 1) * m], &pi)).collect()
+                (0..m)
+                    .map(|i| dot(&a_sub[i * m..(i + 1) * m], &pi))
+                    .collect()
             }
             Transform::Log => {
                 let mut buf = vec![0.0; m];
@@ -173,7 +204,13 @@ fn solve_context(
         let logits: Vec<f64> = (0..m).map(|i| lref[i] + h[i] / b).collect();
         let t = log_softmax(&logits);
         let r: Vec<f64> = (0..m).map(|i| u[i] - t[i]).collect();
-        let norm = r.iter().fold(0.0f64, |s, v| s.max(if v.is_finite() { v.abs() } else { f64::INFINITY }));
+        let norm = r.iter().fold(0.0f64, |s, v| {
+            s.max(if v.is_finite() {
+                v.abs()
+            } else {
+                f64::INFINITY
+            })
+        });
         (r, norm)
     };
     // Newton at one β from `u0`; returns (u, residual, steps).
@@ -243,7 +280,9 @@ fn solve_context(
     let mut b_good = beta.max(1.0);
     let (mut u, n0, mut steps) = newton(&lref, b_good, 1e-10, 100);
     if n0 > 1e-6 {
-        return Err(format!("Newton failed at the starting β = {b_good} (residual {n0:.3e})"));
+        return Err(format!(
+            "Newton failed at the starting β = {b_good} (residual {n0:.3e})"
+        ));
     }
     let mut ratio = 0.5f64;
     let mut last_norm;
@@ -273,7 +312,9 @@ fn solve_context(
                 let mut norm = f64::INFINITY;
                 for _ in 0..200_000 {
                     let h = h_of(&v);
-                    let mut w: Vec<f64> = (0..m).map(|i| (1.0 - eb) * v[i] + eb * lref[i] + eta * h[i]).collect();
+                    let mut w: Vec<f64> = (0..m)
+                        .map(|i| (1.0 - eb) * v[i] + eb * lref[i] + eta * h[i])
+                        .collect();
                     let z = crate::numerics::logsumexp(&w);
                     w.iter_mut().for_each(|t| *t -= z);
                     v = w;

@@ -14,7 +14,9 @@ pub struct WindRng {
 impl WindRng {
     /// A generator from a 64-bit seed.
     pub fn new(seed: u64) -> Self {
-        Self { inner: ChaCha8Rng::seed_from_u64(seed) }
+        Self {
+            inner: ChaCha8Rng::seed_from_u64(seed),
+        }
     }
 
     /// A generator for a named sub-stream of `seed` (e.g. game vs. reference policy), so that

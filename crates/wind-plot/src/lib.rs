@@ -466,7 +466,7 @@ impl Figure {
         };
         (
             PANEL_WIDTH * self.cols.max(1) as u32,
-            PANEL_HEIGHT * self.rows.max(1) as u32 + title,
+            PANEL_HEIGHT * self.rows.max(1) as u32 + title + 60,
         )
     }
 
@@ -547,11 +547,28 @@ fn build_figure(rows: &[Row], spec: &PlotSpec, source_name: &str) -> Result<Figu
                         by_x.entry(x).or_default().push(v);
                     }
                 }
+                // Only x values every seed reached: a run that stops early (converged) would
+                // otherwise make the mean jump when it leaves the average.
+                let n_runs = runs.len();
                 let points: Vec<Point> = by_x
                     .into_iter()
+                    .filter(|(_, vs)| vs.len() == n_runs)
                     .filter(|&(x, _)| !spec.log_x || x > 0)
                     .map(|(x, vs)| {
-                        let (mean, lo, hi) = band(&vs);
+                        // On a log axis the band is taken over log10 values (geometric mean
+                        // and a multiplicative 95% interval); non-positive values are dropped.
+                        let (mean, lo, hi) = if spec.log_y {
+                            let logs: Vec<f64> =
+                                vs.iter().filter(|v| **v > 0.0).map(|v| v.log10()).collect();
+                            if logs.is_empty() {
+                                (f64::NAN, f64::NAN, f64::NAN)
+                            } else {
+                                let (m, l, h) = band(&logs);
+                                (10f64.powf(m), 10f64.powf(l), 10f64.powf(h))
+                            }
+                        } else {
+                            band(&vs)
+                        };
                         Point {
                             x: x as f64,
                             mean,
@@ -672,6 +689,32 @@ fn draw_figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure) 
     } else {
         root.titled(&fig.title, (FONT, 22))?
     };
+    // One shared legend strip (method colors are the same in every panel).
+    let mut entries: Vec<(usize, &str)> = Vec::new();
+    for s in fig.panels.iter().flat_map(|p| &p.series) {
+        if !entries.iter().any(|(_, m)| *m == s.method) {
+            entries.push((s.color, s.method.as_str()));
+        }
+    }
+    entries.sort_by_key(|e| e.0);
+    let (w, _) = area.dim_in_pixel();
+    let per_row = ((w as usize).saturating_sub(20) / 190).max(1);
+    let legend_h = 24 * entries.len().div_ceil(per_row).max(1) as u32 + 6;
+    let (legend, area) = area.split_vertically(legend_h);
+    for (k, (color, method)) in entries.iter().enumerate() {
+        let x = 20 + (k % per_row) as i32 * 190;
+        let y = 14 + (k / per_row) as i32 * 24;
+        let c = PALETTE[color % PALETTE.len()];
+        legend.draw(&PathElement::new(
+            vec![(x, y), (x + 26, y)],
+            c.stroke_width(3),
+        ))?;
+        legend.draw(&Text::new(
+            method.to_string(),
+            (x + 32, y - 7),
+            (FONT, 14).into_font(),
+        ))?;
+    }
     let cells = area.split_evenly((fig.rows.max(1), fig.cols.max(1)));
     for (cell, panel) in cells.iter().zip(&fig.panels) {
         let points = panel.series.iter().flat_map(|s| &s.points);
@@ -789,16 +832,8 @@ where
                 line,
             ))?
         };
-        anno.label(s.method.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], line));
+        let _ = anno;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 12))
-        .draw()?;
     Ok(())
 }
 
@@ -948,8 +983,9 @@ mod tests {
     }
 
     #[test]
-    fn ragged_seeds_use_available_values() {
-        // Seed 0 stops after iteration 1; seed 1 runs to iteration 2.
+    fn ragged_seeds_end_where_the_shortest_run_ends() {
+        // Seed 0 stops after iteration 1; seed 1 runs to iteration 2: the mean is drawn only
+        // where every seed has a value (no jump when a converged run leaves the average).
         let rows = vec![
             row("g", "m", 0, 1, 1.0),
             row("g", "m", 1, 1, 3.0),
@@ -962,9 +998,8 @@ mod tests {
         };
         let fig = build_figure(&rows, &spec, "test").unwrap();
         let pts = &fig.panels[0].series[0].points;
-        assert_eq!(pts.len(), 2);
+        assert_eq!(pts.len(), 1);
         assert_eq!((pts[0].x, pts[0].mean), (1.0, 2.0));
-        assert_eq!((pts[1].x, pts[1].mean, pts[1].lo), (2.0, 5.0, 5.0));
     }
 
     #[test]
