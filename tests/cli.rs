@@ -76,6 +76,22 @@ fn run_plot_end_to_end() {
     assert!(manifest["host"]["cpus"].as_u64().unwrap() >= 1);
     assert!(results.join("small/timing.csv").exists());
 
+    let out = wind()
+        .arg("table")
+        .arg(results.join("small"))
+        .output()
+        .unwrap();
+    ok(&out);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.starts_with("| method | cyclic_2x4 | rps | 1 − ηβ |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| `wind_identity` |") && table.contains("0.800 |"),
+        "{table}"
+    );
+
     let figs = tmp.path().join("figs");
     let out = wind()
         .arg("plot")

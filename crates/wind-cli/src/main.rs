@@ -76,6 +76,11 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Print the markdown table of measured linear rates of a results folder (from runs.csv).
+    Table {
+        /// A folder written by `wind run` (e.g. results/exact).
+        results_dir: PathBuf,
+    },
     /// Benchmarks of the exact solvers and dynamics (median wall time over repetitions).
     Bench {
         /// Fewer repetitions and sizes (smoke run).
@@ -143,6 +148,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             reference,
             json,
         } => solve(&game, beta, reference.as_deref(), json)?,
+        Cmd::Table { results_dir } => print!("{}", rate_table(&results_dir)?),
         Cmd::Bench { quick } => bench::run(quick)?,
     }
     Ok(())
@@ -329,4 +335,88 @@ fn solve(path: &Path, beta: f64, reference: Option<&Path>, json: bool) -> Result
         reg.residual
     );
     Ok(())
+}
+
+/// Markdown table: rows = methods, columns = games; cell = mean fitted rate over converged
+/// seeds (converged count, mean iterations) or the worst final KL when none converged.
+fn rate_table(results_dir: &Path) -> Result<String> {
+    let path = results_dir.join("runs.csv");
+    let mut rd =
+        csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = rd.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{}: no column '{name}'", path.display()))
+    };
+    let (cg, cm, ci, ct, ck, cr, co) = (
+        col("game")?,
+        col("method")?,
+        col("iterations")?,
+        col("termination")?,
+        col("final_kl_target")?,
+        col("rate")?,
+        col("one_minus_eta_beta")?,
+    );
+    let mut games: Vec<String> = Vec::new();
+    let mut methods: Vec<String> = Vec::new();
+    let mut cells: std::collections::HashMap<(String, String), Vec<csv::StringRecord>> =
+        Default::default();
+    for r in rd.records() {
+        let r = r?;
+        if !games.contains(&r[cg].to_string()) {
+            games.push(r[cg].to_string());
+        }
+        if !methods.contains(&r[cm].to_string()) {
+            methods.push(r[cm].to_string());
+        }
+        cells
+            .entry((r[cg].to_string(), r[cm].to_string()))
+            .or_default()
+            .push(r);
+    }
+    let mut out = format!(
+        "| method | {} | 1 − ηβ |\n|---|{}---|\n",
+        games.join(" | "),
+        "---|".repeat(games.len())
+    );
+    for m in &methods {
+        let mut line = format!("| `{m}` |");
+        let mut omb = String::from("—");
+        for g in &games {
+            let Some(rs) = cells.get(&(g.clone(), m.clone())) else {
+                line.push_str(" |");
+                continue;
+            };
+            let conv = rs.iter().filter(|r| &r[ct] == "converged").count();
+            let rates: Vec<f64> = rs
+                .iter()
+                .filter_map(|r| r[cr].parse::<f64>().ok())
+                .collect();
+            let iters = rs
+                .iter()
+                .filter_map(|r| r[ci].parse::<f64>().ok())
+                .sum::<f64>()
+                / rs.len() as f64;
+            let kl = rs
+                .iter()
+                .filter_map(|r| r[ck].parse::<f64>().ok())
+                .fold(0.0, f64::max);
+            if let Ok(v) = rs[0][co].parse::<f64>() {
+                omb = format!("{v:.3}");
+            }
+            if rates.is_empty() {
+                line.push_str(&format!(" — ({conv}/{}; final KL {kl:.1e}) |", rs.len()));
+            } else {
+                let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+                line.push_str(&format!(
+                    " {mean:.3} ({conv}/{}, {iters:.0} it) |",
+                    rs.len()
+                ));
+            }
+        }
+        out.push_str(&format!("{line} {omb} |\n"));
+    }
+    Ok(out)
 }

@@ -36,6 +36,17 @@ proptest! {
     }
 
     #[test]
+    fn tiny_beta_still_solves(g in skew_game(2..=12), beta in 1e-4f64..1e-2) {
+        let n = g.n_actions();
+        let r = wind_game::Policy::uniform(1, n);
+        let sol = solve_regularized(&g, &r, beta, Transform::Identity).unwrap();
+        prop_assert!(residual(&g, &r, &sol.policy, beta, Transform::Identity) <= 1e-12);
+        prop_assert!(sol.policy.logp(0).iter().all(|v| v.is_finite()));
+        // close to the Nash set: exploitability of π*_β is at most β·log n (entropy bound)
+        prop_assert!(exploitability(&g, &sol.policy) <= beta * (n as f64).ln() + 1e-12);
+    }
+
+    #[test]
     fn gap_is_nonnegative(g in skew_game(2..=10), p in policy(10), beta in 0.01f64..2.0) {
         let n = g.n_actions();
         let probs: Vec<f64> = p.probs(0)[..n].to_vec();
