@@ -11,19 +11,8 @@ use crate::{ExpError, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Header of the tidy metrics CSV.
-pub const METRICS_HEADER: [&str; 10] = [
-    "experiment",
-    "game",
-    "method",
-    "seed",
-    "iteration",
-    "samples",
-    "oracle_queries",
-    "grad_steps",
-    "metric",
-    "value",
-];
+/// Header of the tidy metrics CSV (one definition, shared with the plotting reader).
+pub const METRICS_HEADER: [&str; 10] = wind_plot::COLUMNS;
 
 /// Paths written by a run.
 #[derive(Debug, Clone)]

@@ -37,13 +37,11 @@ pub fn log_softmax(x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Dot product with Neumaier compensation (keeps `Aπ/β` accurate for tiny β).
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    debug_assert_eq!(a.len(), b.len());
+/// Neumaier-compensated sum of a stream of terms.
+fn compensated(terms: impl Iterator<Item = f64>) -> f64 {
     let mut s = 0.0f64;
     let mut c = 0.0f64;
-    for (&x, &y) in a.iter().zip(b) {
-        let v = x * y;
+    for v in terms {
         let t = s + v;
         if s.abs() >= v.abs() {
             c += (s - t) + v;
@@ -55,20 +53,15 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     s + c
 }
 
+/// Dot product with Neumaier compensation (keeps `Aπ/β` accurate for tiny β).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
+    compensated(a.iter().zip(b).map(|(x, y)| x * y))
+}
+
 /// Compensated sum.
 pub fn sum(a: &[f64]) -> f64 {
-    let mut s = 0.0f64;
-    let mut c = 0.0f64;
-    for &v in a {
-        let t = s + v;
-        if s.abs() >= v.abs() {
-            c += (s - t) + v;
-        } else {
-            c += (v - t) + s;
-        }
-        s = t;
-    }
-    s + c
+    compensated(a.iter().copied())
 }
 
 /// Win rate from counted outcomes: ties count ½ in the numerator and in the denominator
