@@ -162,7 +162,8 @@ impl MetricKind {
         }
     }
 
-    fn compute(self, p: &Problem, target: &Policy, g_target: Transform, pi: &Policy) -> f64 {
+    /// The value of this metric for `pi` (with `target` the fixed point of transform `g_target`).
+    pub fn compute(self, p: &Problem, target: &Policy, g_target: Transform, pi: &Policy) -> f64 {
         let g = &p.game;
         match self {
             MetricKind::KlStar => metrics::kl(g, &p.pi_star, pi),
