@@ -242,8 +242,17 @@ impl PolicyNet {
 
     /// `(1−r)·self + r·other`, parameter-wise (the J-BOND anchor's EMA). The result is detached.
     pub fn lerp(&self, other: &PolicyNet, r: f64) -> PolicyNet {
-        let mix = |a: Tensor<2>, b: Tensor<2>| a.detach().mul_scalar(1.0 - r) + b.detach().mul_scalar(r);
-        let mix1 = |a: Tensor<1>, b: Tensor<1>| a.detach().mul_scalar(1.0 - r) + b.detach().mul_scalar(r);
+        // Rebuilt from data, so the result is a leaf tensor (no autodiff history).
+        let mix = |a: Tensor<2>, b: Tensor<2>| {
+            let d = a.device();
+            let t = a.detach().mul_scalar(1.0 - r) + b.detach().mul_scalar(r);
+            Tensor::from_data(t.into_data(), &d)
+        };
+        let mix1 = |a: Tensor<1>, b: Tensor<1>| {
+            let d = a.device();
+            let t = a.detach().mul_scalar(1.0 - r) + b.detach().mul_scalar(r);
+            Tensor::from_data(t.into_data(), &d)
+        };
         let lin = |a: &Linear, b: &Linear| Linear {
             weight: Param::from_tensor(mix(a.weight.val(), b.weight.val())),
             bias: match (&a.bias, &b.bias) {
