@@ -3,6 +3,7 @@
 mod bench;
 
 use anyhow::{Context, Result, bail};
+use wind_learn::BackendChoice;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,6 +37,10 @@ enum Cmd {
         /// Worker threads (results are identical for any value).
         #[arg(long)]
         threads: Option<usize>,
+        /// Backend of the parametric learners: auto (wgpu when built with `--features gpu` and
+        /// an adapter exists, else cpu), cpu, or wgpu.
+        #[arg(long, default_value = "auto")]
+        backend: BackendChoice,
     },
     /// Draw the figure of a results folder into paper-figures/<name>.{svg,png}.
     Plot {
@@ -44,6 +49,10 @@ enum Cmd {
         /// Output folder.
         #[arg(long, default_value = "paper-figures")]
         out: PathBuf,
+        /// Override the x axis (iteration, samples, oracle_queries, grad_steps); the figure is
+        /// then written as <name>_<x>.{svg,png}.
+        #[arg(long)]
+        x: Option<String>,
     },
     /// Run experiments/<name>.toml and plot it.
     Reproduce {
@@ -61,6 +70,9 @@ enum Cmd {
         /// No progress bar or notes.
         #[arg(long, short)]
         quiet: bool,
+        /// Backend of the parametric learners (auto, cpu, wgpu).
+        #[arg(long, default_value = "auto")]
+        backend: BackendChoice,
     },
     /// Solve a game file (CSV/JSON): Nash, regularized Nash, exploitability and gap.
     Solve {
@@ -107,11 +119,12 @@ fn dispatch(cli: Cli) -> Result<()> {
             results,
             quiet,
             threads,
+            backend,
         } => {
-            run(&experiment, &results, quiet, threads)?;
+            run(&experiment, &results, quiet, threads, backend)?;
         }
-        Cmd::Plot { results_dir, out } => {
-            plot(&results_dir, &out)?;
+        Cmd::Plot { results_dir, out, x } => {
+            plot(&results_dir, &out, x.as_deref())?;
         }
         Cmd::Reproduce {
             name,
@@ -119,6 +132,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             results,
             figures,
             quiet,
+            backend,
         } => {
             let path = experiments.join(format!("{name}.toml"));
             if !path.exists() {
@@ -139,8 +153,8 @@ fn dispatch(cli: Cli) -> Result<()> {
                     avail.join(", ")
                 );
             }
-            let dir = run(&path, &results, quiet, None)?;
-            plot(&dir, &figures)?;
+            let dir = run(&path, &results, quiet, None, backend)?;
+            plot(&dir, &figures, None)?;
         }
         Cmd::Solve {
             game,
@@ -154,11 +168,18 @@ fn dispatch(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn run(path: &Path, results: &Path, quiet: bool, threads: Option<usize>) -> Result<PathBuf> {
+fn run(
+    path: &Path,
+    results: &Path,
+    quiet: bool,
+    threads: Option<usize>,
+    backend: BackendChoice,
+) -> Result<PathBuf> {
     let exp = load_experiment(path)?;
     let mut opts = RunOptions {
         results_root: results.to_path_buf(),
         quiet,
+        backend,
         ..RunOptions::default()
     };
     if let Some(t) = threads {
@@ -222,7 +243,7 @@ fn print_summary(runs: &[wind_exp::runner::RunSummary]) {
     }
 }
 
-fn plot(results_dir: &Path, out: &Path) -> Result<()> {
+fn plot(results_dir: &Path, out: &Path, x: Option<&str>) -> Result<()> {
     let manifest_path = results_dir.join("manifest.json");
     let text = std::fs::read_to_string(&manifest_path).with_context(|| {
         format!(
@@ -242,9 +263,21 @@ fn plot(results_dir: &Path, out: &Path) -> Result<()> {
     if spec.title.is_empty() {
         spec.title = name.to_string();
     }
+    let mut file = name.to_string();
+    if let Some(x) = x {
+        spec.x = serde_json::from_value(serde_json::Value::String(x.to_string())).map_err(|_| {
+            anyhow::anyhow!(
+                "--x {x}: unknown axis; use iteration, samples, oracle_queries or grad_steps"
+            )
+        })?;
+        if spec.x == wind_plot::XAxis::Iteration {
+            spec.log_x = false;
+        }
+        file = format!("{name}_{x}");
+    }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let svg = out.join(format!("{name}.svg"));
-    let png = out.join(format!("{name}.png"));
+    let svg = out.join(format!("{file}.svg"));
+    let png = out.join(format!("{file}.png"));
     let s = wind_plot::plot_csv(&results_dir.join("metrics.csv"), &spec, &svg, &png)?;
     eprintln!(
         "wrote {} and {} ({} panels, {} series)",

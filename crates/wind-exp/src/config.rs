@@ -29,7 +29,74 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 use wind_dynamics::{MethodSpec, MetricKind};
 use wind_game::{GameSpec, ReferenceSpec};
+use wind_learn::{LearnerKind, LearnerSpec, OracleMode, PolicyClass};
 use wind_plot::PlotSpec;
+
+/// Settings shared by the parametric learners (`[learning]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearningSpec {
+    /// Policy class (`[learning.policy] class = "tabular" | "log_linear" | "mlp"`).
+    #[serde(default)]
+    pub policy: PolicyClass,
+    /// Oracle labels: `"bernoulli"` (a judge's 0/1) or `"exact"` (the soft value).
+    #[serde(default)]
+    pub oracle: OracleMode,
+    /// Oracle-query budget per run (every learner gets the same).
+    pub budget: u64,
+}
+
+const LEARNER_COMMON: [&str; 4] = ["batch", "steps", "lr", "label"];
+
+/// Split a `[[learners]]` table into the algorithm (tagged by `kind`) and the optimisation
+/// settings shared by all learners.
+fn parse_learner(table: &toml::Table) -> std::result::Result<LearnerSpec, String> {
+    let mut rest = table.clone();
+    let mut common = toml::Table::new();
+    for k in LEARNER_COMMON {
+        if let Some(v) = rest.remove(k) {
+            common.insert(k.into(), v);
+        }
+    }
+    let kind: LearnerKind = toml::Value::Table(rest).try_into().map_err(|e: toml::de::Error| {
+        let mut m = e.message().trim().to_string();
+        if m.contains("unknown field") {
+            m.push_str(&format!(
+                "; remove the key or fix its spelling (every learner also takes {LEARNER_COMMON:?})"
+            ));
+        }
+        m
+    })?;
+    let mut spec = LearnerSpec::new(kind);
+    let int = |k: &str, v: &toml::Value| -> std::result::Result<usize, String> {
+        v.as_integer()
+            .filter(|&i| (1..=1_000_000).contains(&i))
+            .map(|i| i as usize)
+            .ok_or_else(|| format!("{k} = {v}: must be an integer in 1..=1000000"))
+    };
+    if let Some(v) = common.get("batch") {
+        spec.batch = int("batch", v)?;
+    }
+    if let Some(v) = common.get("steps") {
+        spec.steps = int("steps", v)?;
+    }
+    if let Some(v) = common.get("lr") {
+        let lr = v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
+        match lr {
+            Some(lr) if lr.is_finite() && lr > 0.0 && lr <= 10.0 => spec.lr = lr,
+            _ => return Err(format!("lr = {v}: the learning rate must be a number in (0, 10]")),
+        }
+    }
+    if let Some(v) = common.get("label") {
+        spec.label = Some(
+            v.as_str()
+                .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .ok_or_else(|| format!("label = {v}: use letters, digits, '_' or '-'"))?
+                .to_string(),
+        );
+    }
+    Ok(spec)
+}
 
 fn default_tol() -> f64 {
     1e-13
@@ -61,7 +128,12 @@ struct RawExperiment {
     #[serde(default)]
     reference: ReferenceSpec,
     games: Vec<Spanned<GameSpec>>,
+    #[serde(default)]
     methods: Vec<Spanned<MethodSpec>>,
+    #[serde(default)]
+    learning: Option<Spanned<LearningSpec>>,
+    #[serde(default)]
+    learners: Vec<Spanned<toml::Table>>,
     #[serde(default)]
     plot: PlotSpec,
 }
@@ -89,8 +161,12 @@ pub struct Experiment {
     pub reference: ReferenceSpec,
     /// Games.
     pub games: Vec<GameSpec>,
-    /// Methods.
+    /// Exact methods.
     pub methods: Vec<MethodSpec>,
+    /// Learner settings (present when there are learners).
+    pub learning: Option<LearningSpec>,
+    /// Parametric learners.
+    pub learners: Vec<LearnerSpec>,
     /// Figure.
     pub plot: PlotSpec,
     /// Folder of the experiment file (relative paths resolve against it).
@@ -203,13 +279,61 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
             "no [[games]]: add at least one game table".into(),
         ));
     }
-    if raw.methods.is_empty() {
+    if raw.methods.is_empty() && raw.learners.is_empty() {
         return Err(err_at(
             text.len(),
-            "no [[methods]]: add at least one method table".into(),
+            "no [[methods]] and no [[learners]]: add at least one method or learner table".into(),
         ));
     }
     let mut names = std::collections::BTreeSet::new();
+    let mut learners = Vec::new();
+    for (i, t) in raw.learners.iter().enumerate() {
+        let spec = parse_learner(t.get_ref())
+            .map_err(|m| err_at(t.span().start, format!("[[learners]] #{}: {m}", i + 1)))?;
+        if let Err((field, msg)) = spec.kind.validate(beta) {
+            return Err(err_at(
+                t.span().start,
+                format!("[[learners]] #{} ({}), {field}: {msg}", i + 1, spec.name()),
+            ));
+        }
+        if !names.insert(spec.name()) {
+            return Err(err_at(
+                t.span().start,
+                format!(
+                    "[[learners]] #{}: method '{}' is listed twice (give one a distinct `label`)",
+                    i + 1,
+                    spec.name()
+                ),
+            ));
+        }
+        learners.push(spec);
+    }
+    if !learners.is_empty() {
+        match &raw.learning {
+            None => {
+                return Err(err_at(
+                    text.len(),
+                    "[[learners]] need a [learning] table with at least `budget = <oracle queries per run>`".into(),
+                ));
+            }
+            Some(l) if l.get_ref().budget == 0 => {
+                return Err(err_at(
+                    l.span().start,
+                    "[learning] budget = 0: give the oracle-query budget per run (e.g. budget = 20000)".into(),
+                ));
+            }
+            Some(l) => {
+                if let PolicyClass::Mlp { hidden } = l.get_ref().policy
+                    && !(1..=4096).contains(&hidden)
+                {
+                    return Err(err_at(
+                        l.span().start,
+                        format!("[learning.policy] hidden = {hidden}: use a width in 1..=4096"),
+                    ));
+                }
+            }
+        }
+    }
     for (i, m) in raw.methods.iter().enumerate() {
         if let Err((field, msg)) = m.get_ref().validate(beta) {
             return Err(err_at(
@@ -247,6 +371,21 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
             raw.reference
                 .build(&game, seed, &base_dir)
                 .map_err(|e| err_at(0, format!("[reference]: {e}")))?;
+            if let Some(l) = &raw.learning
+                && !learners.is_empty()
+                && l.get_ref().policy != PolicyClass::Tabular
+                && game.features().is_none()
+            {
+                return Err(err_at(
+                    g.span().start,
+                    format!(
+                        "[[games]] #{} ({}): the policy class '{}' of [learning] needs features φ(x,y), which this game has none of; use kind = \"contextual\" or class = \"tabular\"",
+                        i + 1,
+                        g.get_ref().label(),
+                        l.get_ref().policy.name()
+                    ),
+                ));
+            }
         }
         if !labels.insert(g.get_ref().label()) {
             return Err(err_at(
@@ -280,6 +419,8 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
         reference: raw.reference,
         games: raw.games.into_iter().map(Spanned::into_inner).collect(),
         methods: raw.methods.into_iter().map(Spanned::into_inner).collect(),
+        learning: raw.learning.map(Spanned::into_inner),
+        learners,
         plot: raw.plot,
         base_dir,
         source: path.to_path_buf(),

@@ -39,6 +39,9 @@ pub enum ExpError {
     /// A game, reference or solver failed.
     #[error(transparent)]
     Game(#[from] wind_game::GameError),
+    /// A learner could not be set up (backend, policy class).
+    #[error("{0}")]
+    Learner(String),
     /// Plotting failed.
     #[error(transparent)]
     Plot(#[from] wind_plot::PlotError),

@@ -102,6 +102,7 @@ pub fn write_results(
     rows: &[MetricRow],
     runs: &[RunSummary],
     opts: &RunOptions,
+    backend: Option<&str>,
 ) -> Result<ResultFiles> {
     let root = &opts.results_root;
     std::fs::create_dir_all(root).map_err(|e| io_err(root, e))?;
@@ -175,8 +176,9 @@ pub fn write_results(
             "experiment": exp,
             "source": exp.source.display().to_string(),
             "git_commit": git_commit(if exp.base_dir.as_os_str().is_empty() { Path::new(".") } else { &exp.base_dir }),
-            "versions": { "wind": env!("CARGO_PKG_VERSION") },
+            "versions": { "wind": env!("CARGO_PKG_VERSION"), "burn": "0.22.1", "gpu_feature": wind_learn::backend::GPU_BUILT },
             "host": host_info(),
+            "backend": backend,
             "created_unix": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             "rows": rows.len(),
             "files": ["metrics.csv", "runs.csv", "timing.csv", "manifest.json"],

@@ -13,6 +13,7 @@ use wind_dynamics::{
     Counters, Executor, MethodSpec, MetricKind, Problem, Termination, build_solver, linear_rate,
 };
 use wind_game::Transform;
+use wind_learn::{BackendChoice, LearnBudget, Learner, SelectedDevice, run_learner, select_device};
 
 /// Options of a run.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Worker threads (results do not depend on it).
     pub threads: usize,
+    /// Backend of the parametric learners.
+    pub backend: BackendChoice,
 }
 
 impl Default for RunOptions {
@@ -33,6 +36,7 @@ impl Default for RunOptions {
             threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
+            backend: BackendChoice::Auto,
         }
     }
 }
@@ -104,7 +108,12 @@ fn eta_beta(m: &MethodSpec, beta: f64) -> Option<f64> {
 /// Rows and summaries of one (game, seed) unit.
 type UnitOutput = (Vec<MetricRow>, Vec<RunSummary>);
 
-fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<UnitOutput> {
+fn run_unit(
+    exp: &Experiment,
+    gi: usize,
+    seed: u64,
+    device: Option<&SelectedDevice>,
+) -> Result<UnitOutput> {
     let spec = &exp.games[gi];
     let game = spec.build(seed, &exp.base_dir)?;
     let reference = exp.reference.build(&game, seed, &exp.base_dir)?;
@@ -117,7 +126,11 @@ fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<UnitOutput> {
                 ..
             }
         )
-    }) {
+    }) || exp
+        .learners
+        .iter()
+        .any(|l| l.kind.target_transform() == Transform::Log)
+    {
         problem = problem.with_log_target()?;
     }
     let label = spec.label();
@@ -185,11 +198,77 @@ fn run_unit(exp: &Experiment, gi: usize, seed: u64) -> Result<UnitOutput> {
             wall_seconds: wall,
         });
     }
+    if let (Some(learning), Some(dev)) = (&exp.learning, device) {
+        let budget = LearnBudget {
+            oracle_queries: learning.budget,
+            max_iters: exp.iterations,
+            tol: exp.tol,
+        };
+        for spec in &exp.learners {
+            let name = spec.name();
+            let t0 = Instant::now();
+            let mut learner = Learner::new(
+                spec.clone(),
+                learning.policy,
+                learning.oracle,
+                &problem.game,
+                &problem.reference,
+                exp.beta,
+                seed,
+                &dev.device,
+            )
+            .map_err(|e| crate::ExpError::Learner(format!("{label}, {name}: {e}")))?;
+            let mut curve = Vec::new();
+            let mut last: Vec<MetricRow> = Vec::new();
+            let mut last_written = true;
+            let mut obs = |it: usize, c: Counters, vals: &[(MetricKind, f64)]| {
+                curve.push((it, vals[kl_pos].1));
+                last.clear();
+                for &(k, v) in vals {
+                    if exp.metrics.contains(&k) {
+                        last.push(MetricRow {
+                            game: label.clone(),
+                            method: name.clone(),
+                            seed,
+                            iteration: it,
+                            counters: c,
+                            metric: k,
+                            value: v,
+                        });
+                    }
+                }
+                last_written = it.is_multiple_of(exp.log_every);
+                if last_written {
+                    rows.extend(last.iter().cloned());
+                }
+            };
+            let rep = run_learner(&mut learner, &problem, &budget, &metrics, &mut obs);
+            if !last_written {
+                rows.extend(last.iter().cloned());
+            }
+            runs.push(RunSummary {
+                game: label.clone(),
+                method: name,
+                seed,
+                iterations: rep.iterations,
+                termination: rep.termination,
+                final_kl_target: rep.final_kl_target,
+                rate: None,
+                one_minus_eta_beta: None,
+                wall_seconds: t0.elapsed().as_secs_f64(),
+            });
+        }
+    }
     Ok((rows, runs))
 }
 
 /// Run an experiment and write `results/<name>/` atomically.
 pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutput> {
+    let device = if exp.learners.is_empty() {
+        None
+    } else {
+        Some(select_device(opts.backend).map_err(crate::ExpError::Learner)?)
+    };
     let units: Vec<(usize, u64)> = (0..exp.games.len())
         .flat_map(|g| exp.seeds.iter().map(move |&s| (g, s)))
         .collect();
@@ -221,7 +300,7 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutput> 
                         break;
                     }
                     let (g, seed) = units[i];
-                    let r = run_unit(exp, g, seed);
+                    let r = run_unit(exp, g, seed, device.as_ref());
                     slots.lock().expect("no poisoned lock")[i] = Some(r);
                     pb.inc(1);
                 }
@@ -236,7 +315,8 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutput> 
         rows.extend(r);
         runs.extend(s);
     }
-    let files = write_results(exp, &rows, &runs, opts)?;
+    let backend = device.as_ref().map(|d| d.name.clone());
+    let files = write_results(exp, &rows, &runs, opts, backend.as_deref())?;
     Ok(RunOutput {
         files,
         rows: rows.len(),
