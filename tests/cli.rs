@@ -290,3 +290,140 @@ fn solve_reports_nash_and_degeneracy() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// A learner experiment end to end: both learners in the CSV, the budget respected, the
+/// per-prompt query counts (WIND-SQ 1, SPPO K² = 25), byte-identical reruns, the backend
+/// recorded in the manifest, and the figure written.
+#[test]
+fn learners_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let figs = tmp.path().join("figs");
+    let run = || {
+        let out = wind()
+            .args([
+                "run",
+                fixture("learners.toml").to_str().unwrap(),
+                "--quiet",
+                "--backend",
+                "cpu",
+                "--results",
+            ])
+            .arg(&results)
+            .output()
+            .unwrap();
+        ok(&out);
+        std::fs::read(results.join("learners/metrics.csv")).unwrap()
+    };
+    let a = run();
+    assert_eq!(a, run(), "same seed, same bytes");
+    let text = String::from_utf8(a).unwrap();
+    let mut max_q = std::collections::BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (method, iter, q): (&str, u64, u64) =
+            (f[2], f[4].parse().unwrap(), f[6].parse().unwrap());
+        let per_iter = match method {
+            "wind_sq" => 16,
+            "sppo" => 16 * 25,
+            other => panic!("unexpected method {other}"),
+        };
+        assert_eq!(q, iter * per_iter, "{method}: queries at iteration {iter}");
+        let e = max_q.entry(method.to_string()).or_insert(0);
+        *e = (*e).max(q);
+    }
+    assert_eq!(max_q.len(), 2);
+    for (m, q) in &max_q {
+        assert!(
+            *q >= 2000 && *q < 2000 + 16 * 25,
+            "{m}: stopped at {q} queries"
+        );
+    }
+    let manifest = std::fs::read_to_string(results.join("learners/manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"backend\": \"flex (cpu)\""),
+        "{manifest}"
+    );
+    let out = wind()
+        .arg("plot")
+        .arg(results.join("learners"))
+        .arg("--out")
+        .arg(&figs)
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(std::fs::metadata(figs.join("learners.png")).unwrap().len() > 1000);
+    let out = wind()
+        .arg("plot")
+        .arg(results.join("learners"))
+        .arg("--out")
+        .arg(&figs)
+        .args(["--x", "samples"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(
+        std::fs::metadata(figs.join("learners_samples.svg"))
+            .unwrap()
+            .len()
+            > 1000
+    );
+}
+
+/// Bad learner input: each fails with file:line, the fix, a non-zero exit and no output.
+#[test]
+fn bad_learner_inputs_fail_cleanly() {
+    let good = std::fs::read_to_string(fixture("learners.toml")).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("unknown learner key", good.replace("k = 5", "k = 5\nkk = 3"), "unknown field `kk`"),
+        ("learner eta*beta >= 1", good.replace("kind = \"wind_sq\"\neta = 1.0", "kind = \"wind_sq\"\neta = 20.0"), "ηβ must be < 1"),
+        ("bad batch", good.replace("batch = 16\n\n[[learners]]", "batch = 0\n\n[[learners]]"), "batch = 0"),
+        ("unknown learner", good.replace("kind = \"sppo\"", "kind = \"sppo2\""), "sppo2"),
+        ("no [learning]", good.replace("[learning]\nbudget = 2000\noracle = \"bernoulli\"\n[learning.policy]\nclass = \"log_linear\"\n", ""), "need a [learning] table"),
+        ("features needed", good.replace("kind = \"contextual\"\ncontexts = 4\nactions = 5\ndim = 3\nlambda = 0.5", "kind = \"rps\""), "needs features"),
+        ("duplicate learner", good.replace("kind = \"sppo\"\neta = 1.0\nk = 5", "kind = \"wind_sq\"\neta = 0.5"), "listed twice"),
+    ];
+    for (what, text, needle) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = tmp.path().join("learners.toml");
+        std::fs::write(&cfg, text).unwrap();
+        let results = tmp.path().join("results");
+        let out = wind()
+            .arg("run")
+            .arg(&cfg)
+            .arg("--results")
+            .arg(&results)
+            .arg("--quiet")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: should fail");
+        assert!(
+            err.contains(needle),
+            "{what}: message {err:?} lacks {needle:?}"
+        );
+        assert!(
+            err.contains("learners.toml:"),
+            "{what}: message {err:?} lacks file:line"
+        );
+        assert!(!results.exists(), "{what}: output was written");
+    }
+    // --backend wgpu in a build without the gpu feature: a clear error, no output
+    let tmp = tempfile::tempdir().unwrap();
+    let out = wind()
+        .args([
+            "run",
+            fixture("learners.toml").to_str().unwrap(),
+            "--backend",
+            "wgpu",
+            "--results",
+        ])
+        .arg(tmp.path().join("r"))
+        .output()
+        .unwrap();
+    if !cfg!(feature = "gpu") {
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--features gpu"));
+        assert!(!tmp.path().join("r").exists());
+    }
+}

@@ -3,13 +3,13 @@
 mod bench;
 
 use anyhow::{Context, Result, bail};
-use wind_learn::BackendChoice;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wind_exp::{RunOptions, load_experiment, run_experiment};
 use wind_game::metrics::{exploitability, gap};
 use wind_game::{Policy, Transform, solve_nash, solve_regularized};
+use wind_learn::BackendChoice;
 
 #[derive(Parser)]
 #[command(
@@ -123,7 +123,11 @@ fn dispatch(cli: Cli) -> Result<()> {
         } => {
             run(&experiment, &results, quiet, threads, backend)?;
         }
-        Cmd::Plot { results_dir, out, x } => {
+        Cmd::Plot {
+            results_dir,
+            out,
+            x,
+        } => {
             plot(&results_dir, &out, x.as_deref())?;
         }
         Cmd::Reproduce {
@@ -265,11 +269,12 @@ fn plot(results_dir: &Path, out: &Path, x: Option<&str>) -> Result<()> {
     }
     let mut file = name.to_string();
     if let Some(x) = x {
-        spec.x = serde_json::from_value(serde_json::Value::String(x.to_string())).map_err(|_| {
-            anyhow::anyhow!(
-                "--x {x}: unknown axis; use iteration, samples, oracle_queries or grad_steps"
-            )
-        })?;
+        spec.x =
+            serde_json::from_value(serde_json::Value::String(x.to_string())).map_err(|_| {
+                anyhow::anyhow!(
+                    "--x {x}: unknown axis; use iteration, samples, oracle_queries or grad_steps"
+                )
+            })?;
         if spec.x == wind_plot::XAxis::Iteration {
             spec.log_x = false;
         }

@@ -58,15 +58,17 @@ fn parse_learner(table: &toml::Table) -> std::result::Result<LearnerSpec, String
             common.insert(k.into(), v);
         }
     }
-    let kind: LearnerKind = toml::Value::Table(rest).try_into().map_err(|e: toml::de::Error| {
-        let mut m = e.message().trim().to_string();
-        if m.contains("unknown field") {
-            m.push_str(&format!(
+    let kind: LearnerKind = toml::Value::Table(rest)
+        .try_into()
+        .map_err(|e: toml::de::Error| {
+            let mut m = e.message().trim().to_string();
+            if m.contains("unknown field") {
+                m.push_str(&format!(
                 "; remove the key or fix its spelling (every learner also takes {LEARNER_COMMON:?})"
             ));
-        }
-        m
-    })?;
+            }
+            m
+        })?;
     let mut spec = LearnerSpec::new(kind);
     let int = |k: &str, v: &toml::Value| -> std::result::Result<usize, String> {
         v.as_integer()
@@ -84,13 +86,21 @@ fn parse_learner(table: &toml::Table) -> std::result::Result<LearnerSpec, String
         let lr = v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
         match lr {
             Some(lr) if lr.is_finite() && lr > 0.0 && lr <= 10.0 => spec.lr = lr,
-            _ => return Err(format!("lr = {v}: the learning rate must be a number in (0, 10]")),
+            _ => {
+                return Err(format!(
+                    "lr = {v}: the learning rate must be a number in (0, 10]"
+                ));
+            }
         }
     }
     if let Some(v) = common.get("label") {
         spec.label = Some(
             v.as_str()
-                .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .filter(|s| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                })
                 .ok_or_else(|| format!("label = {v}: use letters, digits, '_' or '-'"))?
                 .to_string(),
         );

@@ -28,9 +28,7 @@ impl std::str::FromStr for BackendChoice {
             "auto" => Ok(Self::Auto),
             "cpu" => Ok(Self::Cpu),
             "wgpu" | "gpu" => Ok(Self::Wgpu),
-            other => Err(format!(
-                "unknown backend '{other}': use auto, cpu or wgpu"
-            )),
+            other => Err(format!("unknown backend '{other}': use auto, cpu or wgpu")),
         }
     }
 }

@@ -145,7 +145,9 @@ impl LearnerKind {
             LearnerKind::WindKl { k, .. } => (k * (k - 1) / 2) as u64,
             LearnerKind::Sppo { k, .. } => (k * k) as u64,
             LearnerKind::Jbond { .. } => 3,
-            LearnerKind::NashMdPg { .. } | LearnerKind::OnlineIpo {} | LearnerKind::OnlineDpo {} => 1,
+            LearnerKind::NashMdPg { .. }
+            | LearnerKind::OnlineIpo {}
+            | LearnerKind::OnlineDpo {} => 1,
             LearnerKind::BondMc { n } => (n - 1) as u64,
         }
     }
@@ -186,7 +188,11 @@ impl LearnerKind {
                 }
                 Ok(())
             }
-            LearnerKind::Jbond { beta_j, eta_j, gamma } => {
+            LearnerKind::Jbond {
+                beta_j,
+                eta_j,
+                gamma,
+            } => {
                 if !(0.0..=1.0).contains(&beta_j) {
                     return Err(("beta_j", format!("β_J must be in [0, 1]; got {beta_j}")));
                 }
@@ -276,18 +282,58 @@ pub struct IterStats {
 
 /// One batch of θ-independent inputs, with flat indices `x·n + y` into the policy table.
 enum Batch {
-    Sq { idx: Vec<i64>, old: Vec<f32>, b: Vec<f32>, label: Vec<f32> },
-    Kl { idx: Vec<i64>, alpha: Vec<f32>, k: usize },
-    Nce {
-        pos: Vec<i64>, pos_ctx: Vec<i64>, old_pos: Vec<f32>, b_pos: Vec<f32>,
-        neg: Vec<i64>, neg_ctx: Vec<i64>, old_neg: Vec<f32>, b_neg: Vec<f32>,
+    Sq {
+        idx: Vec<i64>,
+        old: Vec<f32>,
+        b: Vec<f32>,
+        label: Vec<f32>,
     },
-    Sppo { idx: Vec<i64>, old: Vec<f32>, w: Vec<f32> },
-    Jbond { y: Vec<i64>, adv: Vec<f32>, fwd: Vec<i64>, kl_adv: Vec<f32> },
-    Pg { idx: Vec<i64>, adv: Vec<f32> },
-    Ipo { y: Vec<i64>, y2: Vec<i64>, ref_y: Vec<f32>, ref_y2: Vec<f32>, label: Vec<f32> },
-    Dpo { w: Vec<i64>, l: Vec<i64>, ref_w: Vec<f32>, ref_l: Vec<f32> },
-    Distill { idx: Vec<i64> },
+    Kl {
+        idx: Vec<i64>,
+        alpha: Vec<f32>,
+        k: usize,
+    },
+    Nce {
+        pos: Vec<i64>,
+        pos_ctx: Vec<i64>,
+        old_pos: Vec<f32>,
+        b_pos: Vec<f32>,
+        neg: Vec<i64>,
+        neg_ctx: Vec<i64>,
+        old_neg: Vec<f32>,
+        b_neg: Vec<f32>,
+    },
+    Sppo {
+        idx: Vec<i64>,
+        old: Vec<f32>,
+        w: Vec<f32>,
+    },
+    Jbond {
+        y: Vec<i64>,
+        adv: Vec<f32>,
+        fwd: Vec<i64>,
+        kl_adv: Vec<f32>,
+    },
+    Pg {
+        idx: Vec<i64>,
+        adv: Vec<f32>,
+    },
+    Ipo {
+        y: Vec<i64>,
+        y2: Vec<i64>,
+        ref_y: Vec<f32>,
+        ref_y2: Vec<f32>,
+        label: Vec<f32>,
+    },
+    Dpo {
+        w: Vec<i64>,
+        l: Vec<i64>,
+        ref_w: Vec<f32>,
+        ref_l: Vec<f32>,
+    },
+    Distill {
+        idx: Vec<i64>,
+    },
     Empty,
 }
 
@@ -446,7 +492,14 @@ impl Learner {
         match batch {
             Batch::Sq { idx, old, b, label } => {
                 let eta = self.eta();
-                losses::wind_sq(at(idx), t1(old.clone(), d), t1(b.clone(), d), t1(label.clone(), d), &None, eta)
+                losses::wind_sq(
+                    at(idx),
+                    t1(old.clone(), d),
+                    t1(b.clone(), d),
+                    t1(label.clone(), d),
+                    &None,
+                    eta,
+                )
             }
             Batch::Kl { idx, alpha, k } => {
                 let rows = idx.len() / k;
@@ -454,7 +507,16 @@ impl Learner {
                 let a = t1(alpha.clone(), d).reshape([rows, *k]);
                 (losses::wind_kl(logp, a), one)
             }
-            Batch::Nce { pos, pos_ctx, old_pos, b_pos, neg, neg_ctx, old_neg, b_neg } => {
+            Batch::Nce {
+                pos,
+                pos_ctx,
+                old_pos,
+                b_pos,
+                neg,
+                neg_ctx,
+                old_neg,
+                b_neg,
+            } => {
                 let c = net.offset.val();
                 let s_pos = at(pos) - t1(old_pos.clone(), d);
                 let s_neg = at(neg) - t1(old_neg.clone(), d);
@@ -473,10 +535,19 @@ impl Learner {
                     one,
                 )
             }
-            Batch::Sppo { idx, old, w } => {
-                losses::sppo(at(idx), t1(old.clone(), d), t1(w.clone(), d), &None, self.eta())
-            }
-            Batch::Jbond { y, adv, fwd, kl_adv } => {
+            Batch::Sppo { idx, old, w } => losses::sppo(
+                at(idx),
+                t1(old.clone(), d),
+                t1(w.clone(), d),
+                &None,
+                self.eta(),
+            ),
+            Batch::Jbond {
+                y,
+                adv,
+                fwd,
+                kl_adv,
+            } => {
                 let LearnerKind::Jbond { beta_j, gamma, .. } = self.spec.kind else {
                     unreachable!()
                 };
@@ -485,12 +556,22 @@ impl Learner {
                 let forward = losses::distill(at(fwd), &None);
                 let mut l = forward.mul_scalar(1.0 - beta_j) + back.mul_scalar(beta_j);
                 if gamma > 0.0 {
-                    l = l + losses::policy_gradient(logp_y, t1(kl_adv.clone(), d), &None).mul_scalar(gamma);
+                    l = l + losses::policy_gradient(logp_y, t1(kl_adv.clone(), d), &None)
+                        .mul_scalar(gamma);
                 }
                 (l, one)
             }
-            Batch::Pg { idx, adv } => (losses::policy_gradient(at(idx), t1(adv.clone(), d), &None), one),
-            Batch::Ipo { y, y2, ref_y, ref_y2, label } => losses::online_ipo(
+            Batch::Pg { idx, adv } => (
+                losses::policy_gradient(at(idx), t1(adv.clone(), d), &None),
+                one,
+            ),
+            Batch::Ipo {
+                y,
+                y2,
+                ref_y,
+                ref_y2,
+                label,
+            } => losses::online_ipo(
                 at(y),
                 at(y2),
                 t1(ref_y.clone(), d),
@@ -500,7 +581,14 @@ impl Learner {
                 self.beta,
             ),
             Batch::Dpo { w, l, ref_w, ref_l } => (
-                losses::online_dpo(at(w), at(l), t1(ref_w.clone(), d), t1(ref_l.clone(), d), &None, self.beta),
+                losses::online_dpo(
+                    at(w),
+                    at(l),
+                    t1(ref_w.clone(), d),
+                    t1(ref_l.clone(), d),
+                    &None,
+                    self.beta,
+                ),
                 one,
             ),
             Batch::Distill { idx } => (losses::distill(at(idx), &None), one),
@@ -546,7 +634,12 @@ impl Learner {
                         label.push(lab as f32);
                     }
                 }
-                Batch::Sq { idx, old: o_, b, label }
+                Batch::Sq {
+                    idx,
+                    old: o_,
+                    b,
+                    label,
+                }
             }
             LearnerKind::WindKl { k, g, .. } => {
                 let (mut idx, mut alpha) = (vec![], vec![]);
@@ -579,8 +672,14 @@ impl Learner {
             }
             LearnerKind::WindNce { .. } => {
                 let mut bt = Batch::Nce {
-                    pos: vec![], pos_ctx: vec![], old_pos: vec![], b_pos: vec![],
-                    neg: vec![], neg_ctx: vec![], old_neg: vec![], b_neg: vec![],
+                    pos: vec![],
+                    pos_ctx: vec![],
+                    old_pos: vec![],
+                    b_pos: vec![],
+                    neg: vec![],
+                    neg_ctx: vec![],
+                    old_neg: vec![],
+                    b_neg: vec![],
                 };
                 for &x in &contexts {
                     let y = self.sampler.response(&probs[x]);
@@ -588,7 +687,17 @@ impl Learner {
                     let o = self.oracle.query(game, x, y, y2);
                     let win = if self.first_wins(o) { y } else { y2 };
                     let neg = self.sampler.response(&probs[x]);
-                    if let Batch::Nce { pos, pos_ctx, old_pos, b_pos, neg: ng, neg_ctx, old_neg, b_neg } = &mut bt {
+                    if let Batch::Nce {
+                        pos,
+                        pos_ctx,
+                        old_pos,
+                        b_pos,
+                        neg: ng,
+                        neg_ctx,
+                        old_neg,
+                        b_neg,
+                    } = &mut bt
+                    {
                         pos.push(flat(x, win));
                         pos_ctx.push(x as i64);
                         old_pos.push(lo(x, win) as f32);
@@ -617,7 +726,11 @@ impl Learner {
                         wv.push((s / k as f64) as f32);
                     }
                 }
-                Batch::Sppo { idx, old: o_, w: wv }
+                Batch::Sppo {
+                    idx,
+                    old: o_,
+                    w: wv,
+                }
             }
             LearnerKind::Jbond { .. } => {
                 let anchor = self
@@ -644,7 +757,12 @@ impl Learner {
                     fwd.push(flat(x, if self.first_wins(o3) { a1 } else { a2 }));
                 }
                 let adv = leave_one_out(&ret).into_iter().map(|v| v as f32).collect();
-                Batch::Jbond { y: y_, adv, fwd, kl_adv }
+                Batch::Jbond {
+                    y: y_,
+                    adv,
+                    fwd,
+                    kl_adv,
+                }
             }
             LearnerKind::NashMdPg { m, tau } => {
                 let tau = tau.unwrap_or(beta);
@@ -672,7 +790,8 @@ impl Learner {
                 Batch::Pg { idx, adv }
             }
             LearnerKind::OnlineIpo {} => {
-                let (mut y_, mut y2_, mut ry, mut ry2, mut label) = (vec![], vec![], vec![], vec![], vec![]);
+                let (mut y_, mut y2_, mut ry, mut ry2, mut label) =
+                    (vec![], vec![], vec![], vec![], vec![]);
                 for &x in &contexts {
                     let y = self.sampler.response(&probs[x]);
                     let y2 = self.sampler.response(&probs[x]);
@@ -683,7 +802,13 @@ impl Learner {
                     ry2.push(lr(x, y2) as f32);
                     label.push(o as f32);
                 }
-                Batch::Ipo { y: y_, y2: y2_, ref_y: ry, ref_y2: ry2, label }
+                Batch::Ipo {
+                    y: y_,
+                    y2: y2_,
+                    ref_y: ry,
+                    ref_y2: ry2,
+                    label,
+                }
             }
             LearnerKind::OnlineDpo {} => {
                 let (mut w_, mut l_, mut rw, mut rl) = (vec![], vec![], vec![], vec![]);
@@ -704,7 +829,12 @@ impl Learner {
                 if w_.is_empty() {
                     Batch::Empty
                 } else {
-                    Batch::Dpo { w: w_, l: l_, ref_w: rw, ref_l: rl }
+                    Batch::Dpo {
+                        w: w_,
+                        l: l_,
+                        ref_w: rw,
+                        ref_l: rl,
+                    }
                 }
             }
             LearnerKind::BondMc { n: big_n } => {

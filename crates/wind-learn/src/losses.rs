@@ -44,7 +44,10 @@ pub fn wind_sq(
     eta: f64,
 ) -> (Tensor<1>, LossScale) {
     let r = logp - logp_old - b - label.mul_scalar(eta);
-    (wmean(r.powi_scalar(2), weight).div_scalar(eta * eta), LossScale(eta * eta))
+    (
+        wmean(r.powi_scalar(2), weight).div_scalar(eta * eta),
+        LossScale(eta * eta),
+    )
 }
 
 /// WIND-KL (SPEC §5): weighted maximum likelihood `−mean_x Σ_k α_k·log π_θ(y_k)` with
@@ -106,7 +109,10 @@ pub fn sppo(
     eta: f64,
 ) -> (Tensor<1>, LossScale) {
     let r = logp - logp_old - w_hat.sub_scalar(0.5).mul_scalar(eta);
-    (wmean(r.powi_scalar(2), weight).div_scalar(eta * eta), LossScale(eta * eta))
+    (
+        wmean(r.powi_scalar(2), weight).div_scalar(eta * eta),
+        LossScale(eta * eta),
+    )
 }
 
 /// Online IPO (SPEC §6) with soft or sampled labels:
@@ -126,7 +132,10 @@ pub fn online_ipo(
 ) -> (Tensor<1>, LossScale) {
     let h = (logp_y - ref_y) - (logp_y2 - ref_y2);
     let r = h.mul_scalar(beta) - label.sub_scalar(0.5);
-    (wmean(r.powi_scalar(2), weight), LossScale(1.0 / (beta * beta)))
+    (
+        wmean(r.powi_scalar(2), weight),
+        LossScale(1.0 / (beta * beta)),
+    )
 }
 
 /// Online DPO (SPEC §6): `mean softplus(−β·(h_w − h_l))` on (winner, loser) pairs, with
@@ -174,9 +183,7 @@ pub fn leave_one_out(r: &[f64]) -> Vec<f64> {
         return vec![0.0; n];
     }
     let s: f64 = r.iter().sum();
-    r.iter()
-        .map(|&v| v - (s - v) / (n - 1) as f64)
-        .collect()
+    r.iter().map(|&v| v - (s - v) / (n - 1) as f64).collect()
 }
 
 #[cfg(test)]

@@ -20,7 +20,10 @@ const BETA: f64 = 0.1;
 
 fn t1(v: Vec<f64>, d: &Device) -> Tensor<1> {
     let n = v.len();
-    Tensor::from_data(TensorData::new(v.iter().map(|&x| x as f32).collect::<Vec<_>>(), [n]), d)
+    Tensor::from_data(
+        TensorData::new(v.iter().map(|&x| x as f32).collect::<Vec<_>>(), [n]),
+        d,
+    )
 }
 
 /// A 2-context × 5-action cyclic game, `π_ref`, and a tabular net moved to a random `π_t ≠ π_ref`.
@@ -113,7 +116,9 @@ fn wind_kl_population_minimizer_is_exact_step() {
             .flat_map(|x| target.probs(x).into_iter().map(move |p| p * [0.5, 0.5][x]))
             .collect();
         let a = t1(alpha, &d).reshape([2, 5]);
-        let net = minimize(net, |n| losses::wind_kl(n.policy.log_probs(&consts), a.clone()));
+        let net = minimize(net, |n| {
+            losses::wind_kl(n.policy.log_probs(&consts), a.clone())
+        });
         let got = net.policy.to_policy(&consts);
         let err = max_log_diff(&got, &target);
         assert!(err < 2e-3, "g = log: {log_g}; max |Δ log π| = {err}");
@@ -129,7 +134,8 @@ fn wind_nce_population_minimizer_is_exact_log_step() {
     let eta = 1.0;
     let (game, reference, net, consts, pi_t) = setup(2);
     let target = exact_step(&game, &reference, &pi_t, eta, true);
-    let (mut idx, mut ctx, mut old, mut b, mut wp, mut wn) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut idx, mut ctx, mut old, mut b, mut wp, mut wn) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
     for x in 0..2 {
         let p = pi_t.probs(x);
         let w = game.win_rates(x, &p);
@@ -149,7 +155,17 @@ fn wind_nce_population_minimizer_is_exact_log_step() {
         let lp = gather(n.policy.log_probs_flat(&consts), &idx, &d);
         let s = lp - old.clone();
         let c = n.offset.val().select(0, ctx_t.clone());
-        losses::wind_nce(s.clone(), b.clone(), c.clone(), s, b.clone(), c, &wp, &wn, eta)
+        losses::wind_nce(
+            s.clone(),
+            b.clone(),
+            c.clone(),
+            s,
+            b.clone(),
+            c,
+            &wp,
+            &wn,
+            eta,
+        )
     });
     let err = max_log_diff(&net.policy.to_policy(&consts), &target);
     assert!(err < 2e-3, "max |Δ log π| = {err}");
@@ -191,8 +207,14 @@ fn wind_sq_population_minimizer_is_exact_step_up_to_normalizer() {
             losses::wind_sq(lp, old.clone(), b.clone(), label.clone(), &wt, eta).0
         });
         let err = max_log_diff(&net.policy.to_policy(&consts), &target);
-        assert!(delta > 1e-4, "the test needs a non-trivial normaliser (δ = {delta})");
-        assert!(err <= 2.0 * delta + 2e-3, "seed {seed}: max |Δ log π| = {err}, δ = {delta}");
+        assert!(
+            delta > 1e-4,
+            "the test needs a non-trivial normaliser (δ = {delta})"
+        );
+        assert!(
+            err <= 2.0 * delta + 2e-3,
+            "seed {seed}: max |Δ log π| = {err}, δ = {delta}"
+        );
         println!("wind_sq seed {seed} eta {eta}: max |Δ log π| = {err:.3e}, |δ| = {delta:.3e}");
     }
 }
@@ -216,20 +238,67 @@ fn finite_difference_gradients_of_every_loss() {
     let wts: Vec<f64> = rand(1.0).iter().map(|v| v.exp()).collect();
     type LossFn<'a> = Box<dyn Fn(Tensor<1>, Tensor<1>) -> Tensor<1> + 'a>;
     let cases: Vec<(&str, LossFn)> = vec![
-        ("wind_sq", Box::new(|a, _| losses::wind_sq(a, f64t(&c1), f64t(&c2), f64t(&lab), &Some(f64t(&wts)), 0.7).0)),
-        ("wind_kl", Box::new(|a, _| losses::wind_kl(a.reshape([2, 3]), f64t(&wts).reshape([2, 3])))),
-        ("wind_nce", Box::new(|a, bb| losses::wind_nce(a, f64t(&c1), f64t(&c2), bb, f64t(&c2), f64t(&c1), &Some(f64t(&wts)), &None, 0.7))),
-        ("sppo", Box::new(|a, _| losses::sppo(a, f64t(&c1), f64t(&lab), &None, 2.0).0)),
-        ("online_ipo", Box::new(|a, bb| losses::online_ipo(a, bb, f64t(&c1), f64t(&c2), f64t(&lab), &None, 0.1).0)),
-        ("online_dpo", Box::new(|a, bb| losses::online_dpo(a, bb, f64t(&c1), f64t(&c2), &Some(f64t(&wts)), 0.5))),
-        ("policy_gradient", Box::new(|a, _| losses::policy_gradient(a.clone().exp(), f64t(&c1), &None))),
-        ("distill", Box::new(|a, _| losses::distill(a, &Some(f64t(&wts))))),
+        (
+            "wind_sq",
+            Box::new(|a, _| {
+                losses::wind_sq(a, f64t(&c1), f64t(&c2), f64t(&lab), &Some(f64t(&wts)), 0.7).0
+            }),
+        ),
+        (
+            "wind_kl",
+            Box::new(|a, _| losses::wind_kl(a.reshape([2, 3]), f64t(&wts).reshape([2, 3]))),
+        ),
+        (
+            "wind_nce",
+            Box::new(|a, bb| {
+                losses::wind_nce(
+                    a,
+                    f64t(&c1),
+                    f64t(&c2),
+                    bb,
+                    f64t(&c2),
+                    f64t(&c1),
+                    &Some(f64t(&wts)),
+                    &None,
+                    0.7,
+                )
+            }),
+        ),
+        (
+            "sppo",
+            Box::new(|a, _| losses::sppo(a, f64t(&c1), f64t(&lab), &None, 2.0).0),
+        ),
+        (
+            "online_ipo",
+            Box::new(|a, bb| {
+                losses::online_ipo(a, bb, f64t(&c1), f64t(&c2), f64t(&lab), &None, 0.1).0
+            }),
+        ),
+        (
+            "online_dpo",
+            Box::new(|a, bb| {
+                losses::online_dpo(a, bb, f64t(&c1), f64t(&c2), &Some(f64t(&wts)), 0.5)
+            }),
+        ),
+        (
+            "policy_gradient",
+            Box::new(|a, _| losses::policy_gradient(a.clone().exp(), f64t(&c1), &None)),
+        ),
+        (
+            "distill",
+            Box::new(|a, _| losses::distill(a, &Some(f64t(&wts)))),
+        ),
     ];
     for (name, f) in &cases {
         let a = f64t(&x1).require_grad();
         let bb = f64t(&x2).require_grad();
         let grads = f(a.clone(), bb.clone()).backward();
-        let ga: Vec<f64> = a.grad(&grads).unwrap().into_data().try_to_vec::<f64>().unwrap();
+        let ga: Vec<f64> = a
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f64>()
+            .unwrap();
         let gb: Vec<f64> = bb
             .grad(&grads)
             .map(|g| g.into_data().try_to_vec::<f64>().unwrap())
@@ -276,11 +345,15 @@ fn case11_nash_md_kl_gradient_is_exact_in_expectation() {
         .collect();
     let lp = gather(net.policy.log_probs_flat(&consts), &idx, &d);
     let loss = losses::policy_gradient(lp.clone(), t1(adv, &d), &Some(t1(p.clone(), &d)));
-    let PolicyNet::Tabular(tab) = &net.policy else { unreachable!() };
+    let PolicyNet::Tabular(tab) = &net.policy else {
+        unreachable!()
+    };
     let g = tab.delta.val().grad(&loss.backward()).unwrap();
     let g: Vec<f32> = g.into_data().try_to_vec::<f32>().unwrap();
     // exact gradient by central differences of τ·KL(softmax(ℓ_ref + δ)‖π_ref) in f64
-    let delta0: Vec<f64> = (0..5).map(|y| pi.logp(x)[y] - reference.logp(x)[y]).collect();
+    let delta0: Vec<f64> = (0..5)
+        .map(|y| pi.logp(x)[y] - reference.logp(x)[y])
+        .collect();
     let kl = |dl: &[f64]| {
         let l: Vec<f64> = (0..5).map(|y| reference.logp(x)[y] + dl[y]).collect();
         let z = logsumexp(&l);
@@ -306,7 +379,10 @@ fn case11_nash_md_kl_gradient_is_exact_in_expectation() {
     let naive = losses::distill(lp, &Some(t1(p, &d))).neg();
     let gn = tab.delta.val().grad(&naive.backward()).unwrap();
     let gn: Vec<f32> = gn.into_data().try_to_vec::<f32>().unwrap();
-    assert!(gn[..5].iter().all(|v| v.abs() < 1e-5), "E[∇log π] = 0: {gn:?}");
+    assert!(
+        gn[..5].iter().all(|v| v.abs() < 1e-5),
+        "E[∇log π] = 0: {gn:?}"
+    );
     assert!(naive_nonzero, "the test must have a non-zero KL gradient");
 }
 
@@ -327,10 +403,26 @@ fn problem(seed: u64, contexts: usize, actions: usize) -> Problem {
     Problem::new(game, reference, BETA).unwrap()
 }
 
-fn learner(p: &Problem, kind: LearnerKind, class: PolicyClass, mode: OracleMode, seed: u64) -> Learner {
+fn learner(
+    p: &Problem,
+    kind: LearnerKind,
+    class: PolicyClass,
+    mode: OracleMode,
+    seed: u64,
+) -> Learner {
     let mut spec = LearnerSpec::new(kind);
     spec.batch = 16;
-    Learner::new(spec, class, mode, &p.game, &p.reference, BETA, seed, &test_device()).unwrap()
+    Learner::new(
+        spec,
+        class,
+        mode,
+        &p.game,
+        &p.reference,
+        BETA,
+        seed,
+        &test_device(),
+    )
+    .unwrap()
 }
 
 /// Public case 8: all judge scores tied (every preference ½, K = 5): SPPO's update is zero, no
@@ -342,7 +434,10 @@ fn case8_all_ties_zero_update() {
     let reference = ReferenceSpec::SoftmaxGaussian { sigma: 1.0 }
         .build(&game, 0, Path::new("."))
         .unwrap();
-    for kind in [LearnerKind::Sppo { eta: 1.0, k: 5 }, LearnerKind::OnlineDpo {}] {
+    for kind in [
+        LearnerKind::Sppo { eta: 1.0, k: 5 },
+        LearnerKind::OnlineDpo {},
+    ] {
         let mut l = Learner::new(
             LearnerSpec::new(kind.clone()),
             PolicyClass::Tabular,
@@ -358,12 +453,19 @@ fn case8_all_ties_zero_update() {
         let st = l.iterate(&game);
         let after = l.policy();
         assert!(st.loss.is_finite(), "{kind:?}");
-        assert!(max_log_diff(&before, &after) < 1e-6, "{kind:?}: the policy moved");
+        assert!(
+            max_log_diff(&before, &after) < 1e-6,
+            "{kind:?}: the policy moved"
+        );
         if matches!(kind, LearnerKind::OnlineDpo {}) {
             assert_eq!(st.skipped_pairs, 64, "every tied pair is dropped");
         } else {
             assert_eq!(st.loss, 0.0);
-            assert_eq!(l.counters().oracle_queries, 64 * 25, "K² judge calls per prompt");
+            assert_eq!(
+                l.counters().oracle_queries,
+                64 * 25,
+                "K² judge calls per prompt"
+            );
         }
     }
 }
@@ -376,7 +478,11 @@ fn case12_near_constant_group() {
     let mut r = vec![0.35; 7];
     r.push(0.95);
     let z = group_normalize(&r, 1e-6);
-    assert!(z.iter().all(|v| v.is_finite() && v.abs() <= 7f64.sqrt() + 1e-12), "{z:?}");
+    assert!(
+        z.iter()
+            .all(|v| v.is_finite() && v.abs() <= 7f64.sqrt() + 1e-12),
+        "{z:?}"
+    );
     assert!(group_normalize(&[0.35; 8], 1e-6).iter().all(|&v| v == 0.0));
     let a = losses::leave_one_out(&r);
     assert!(a.iter().all(|v| v.abs() <= 0.6 + 1e-12), "{a:?}");
@@ -393,10 +499,20 @@ fn case14_small_beta_loss_scale() {
         p.beta = 1e-3;
         p
     };
-    let mut l = learner(&p, LearnerKind::Sppo { eta: 1000.0, k: 5 }, PolicyClass::Tabular, OracleMode::Bernoulli, 3);
+    let mut l = learner(
+        &p,
+        LearnerKind::Sppo { eta: 1000.0, k: 5 },
+        PolicyClass::Tabular,
+        OracleMode::Bernoulli,
+        3,
+    );
     for _ in 0..5 {
         let st = l.iterate(&p.game);
-        assert!(st.loss.is_finite() && st.loss < 10.0, "reported loss {}", st.loss);
+        assert!(
+            st.loss.is_finite() && st.loss < 10.0,
+            "reported loss {}",
+            st.loss
+        );
         assert_eq!(st.loss_scale, 1e6);
     }
     let pi = l.policy();
@@ -413,16 +529,38 @@ fn counters_per_prompt() {
     let p = problem(1, 5, 6);
     for (kind, q, s) in [
         (LearnerKind::WindSq { eta: 1.0 }, 1, 2),
-        (LearnerKind::WindKl { eta: 1.0, k: 4, g: Default::default() }, 6, 4),
+        (
+            LearnerKind::WindKl {
+                eta: 1.0,
+                k: 4,
+                g: Default::default(),
+            },
+            6,
+            4,
+        ),
         (LearnerKind::WindNce { eta: 1.0 }, 1, 3),
         (LearnerKind::Sppo { eta: 1.0, k: 5 }, 25, 5),
-        (LearnerKind::Jbond { beta_j: 0.5, eta_j: 0.02, gamma: 0.0 }, 3, 3),
+        (
+            LearnerKind::Jbond {
+                beta_j: 0.5,
+                eta_j: 0.02,
+                gamma: 0.0,
+            },
+            3,
+            3,
+        ),
         (LearnerKind::NashMdPg { m: 0.1, tau: None }, 1, 2),
         (LearnerKind::OnlineIpo {}, 1, 2),
         (LearnerKind::BondMc { n: 4 }, 3, 4),
     ] {
         assert_eq!(kind.queries_per_prompt(), q);
-        let mut l = learner(&p, kind.clone(), PolicyClass::Tabular, OracleMode::Bernoulli, 0);
+        let mut l = learner(
+            &p,
+            kind.clone(),
+            PolicyClass::Tabular,
+            OracleMode::Bernoulli,
+            0,
+        );
         l.iterate(&p.game);
         l.iterate(&p.game);
         let c = l.counters();
@@ -436,9 +574,19 @@ fn counters_per_prompt() {
 #[test]
 fn determinism_fixed_seed() {
     let p = problem(2, 4, 5);
-    for class in [PolicyClass::Tabular, PolicyClass::LogLinear, PolicyClass::Mlp { hidden: 8 }] {
+    for class in [
+        PolicyClass::Tabular,
+        PolicyClass::LogLinear,
+        PolicyClass::Mlp { hidden: 8 },
+    ] {
         let run = || {
-            let mut l = learner(&p, LearnerKind::WindSq { eta: 1.0 }, class, OracleMode::Bernoulli, 11);
+            let mut l = learner(
+                &p,
+                LearnerKind::WindSq { eta: 1.0 },
+                class,
+                OracleMode::Bernoulli,
+                11,
+            );
             for _ in 0..3 {
                 l.iterate(&p.game);
             }
@@ -448,7 +596,10 @@ fn determinism_fixed_seed() {
         let (b, cb) = run();
         assert_eq!(ca, cb);
         assert_eq!(a, b, "{class:?}");
-        assert!(max_log_diff(&a, &p.reference) > 1e-3, "{class:?}: training moved the policy");
+        assert!(
+            max_log_diff(&a, &p.reference) > 1e-3,
+            "{class:?}: training moved the policy"
+        );
     }
 }
 
@@ -465,39 +616,90 @@ fn sample_based_wind_reduces_kl_to_target() {
     for kind in [
         LearnerKind::WindSq { eta: 1.0 },
         LearnerKind::WindNce { eta: 1.0 },
-        LearnerKind::WindKl { eta: 1.0, k: 4, g: Default::default() },
-        LearnerKind::WindKl { eta: 1.0, k: 16, g: Default::default() },
+        LearnerKind::WindKl {
+            eta: 1.0,
+            k: 4,
+            g: Default::default(),
+        },
+        LearnerKind::WindKl {
+            eta: 1.0,
+            k: 16,
+            g: Default::default(),
+        },
     ] {
         let mut spec = LearnerSpec::new(kind.clone());
         // NCE fitted to convergence on a small batch pushes actions seen only as negatives
         // towards −∞ (a finite-sample effect), so it gets a larger batch.
-        spec.batch = if matches!(kind, LearnerKind::WindNce { .. }) { 2048 } else { 256 };
-        let mut l = Learner::new(spec, PolicyClass::Tabular, OracleMode::Exact, &p.game, &p.reference, BETA, 0, &test_device()).unwrap();
+        spec.batch = if matches!(kind, LearnerKind::WindNce { .. }) {
+            2048
+        } else {
+            256
+        };
+        let mut l = Learner::new(
+            spec,
+            PolicyClass::Tabular,
+            OracleMode::Exact,
+            &p.game,
+            &p.reference,
+            BETA,
+            0,
+            &test_device(),
+        )
+        .unwrap();
         let mut rows = vec![];
-        let budget = LearnBudget { oracle_queries: u64::MAX, max_iters: 30, tol: 0.0 };
-        let rep = run_learner(&mut l, &p, &budget, &[MetricKind::KlTarget], &mut |it: usize, c: wind_dynamics::Counters, m: &[(MetricKind, f64)]| {
-            rows.push((it, c.oracle_queries, m[0].1));
-        });
+        let budget = LearnBudget {
+            oracle_queries: u64::MAX,
+            max_iters: 30,
+            tol: 0.0,
+        };
+        let rep = run_learner(
+            &mut l,
+            &p,
+            &budget,
+            &[MetricKind::KlTarget],
+            &mut |it: usize, c: wind_dynamics::Counters, m: &[(MetricKind, f64)]| {
+                rows.push((it, c.oracle_queries, m[0].1));
+            },
+        );
         let (first, last) = (rows[0].2, rows.last().unwrap().2);
         let exact = {
-            let ex = wind_dynamics::Executor { max_iters: 30, tol: 0.0, metrics: vec![] };
+            let ex = wind_dynamics::Executor {
+                max_iters: 30,
+                tol: 0.0,
+                metrics: vec![],
+            };
             let mut solver = wind_dynamics::build_solver(&wind_dynamics::MethodSpec::Wind {
                 g: kind.target_transform(),
                 eta: 1.0,
             });
-            ex.run(solver.as_mut(), &p, &mut |_: usize, _: wind_dynamics::Counters, _: &[(MetricKind, f64)]| {})
-                .final_kl_target
+            ex.run(
+                solver.as_mut(),
+                &p,
+                &mut |_: usize, _: wind_dynamics::Counters, _: &[(MetricKind, f64)]| {},
+            )
+            .final_kl_target
         };
-        println!("{kind:?}: KL(target‖π) {first:.3e} → {last:.3e}; exact WIND after 30 iterations {exact:.3e}");
+        println!(
+            "{kind:?}: KL(target‖π) {first:.3e} → {last:.3e}; exact WIND after 30 iterations {exact:.3e}"
+        );
         assert_eq!(rows.len(), rep.iterations + 1);
         assert_eq!(rep.iterations, 30);
         match kind {
             LearnerKind::WindKl { k, .. } => {
-                assert!(last < 0.5 * first, "{kind:?}: KL(target‖π) {first} → {last}");
+                assert!(
+                    last < 0.5 * first,
+                    "{kind:?}: KL(target‖π) {first} → {last}"
+                );
                 kl_floor.push((k, last));
             }
-            _ => assert!(last < 0.1 * first, "{kind:?}: KL(target‖π) {first} → {last}"),
+            _ => assert!(
+                last < 0.1 * first,
+                "{kind:?}: KL(target‖π) {first} → {last}"
+            ),
         }
     }
-    assert!(kl_floor[1].1 < kl_floor[0].1, "WIND-KL's bias shrinks with K: {kl_floor:?}");
+    assert!(
+        kl_floor[1].1 < kl_floor[0].1,
+        "WIND-KL's bias shrinks with K: {kl_floor:?}"
+    );
 }
