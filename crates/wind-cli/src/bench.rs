@@ -86,5 +86,93 @@ pub fn run(quick: bool) -> Result<()> {
         t * 1e3,
         bytes / t / 1e9
     );
+    learners(quick)?;
+    Ok(())
+}
+
+/// Throughput of the learners: policy samples/s and optimizer steps/s per policy class and
+/// learner on the fig1 bandit (20 contexts × 10 actions, 8 features), flex backend.
+fn learners(quick: bool) -> Result<()> {
+    use wind_learn::{BackendChoice, Learner, LearnerKind, LearnerSpec, OracleMode, PolicyClass};
+    let g = GameSpec::Contextual {
+        contexts: 20,
+        actions: 10,
+        dim: 8,
+        lambda: 0.5,
+        temperature: 1.0,
+        scale: 3.0,
+    }
+    .build(0, Path::new("."))?;
+    let r =
+        wind_game::ReferenceSpec::SoftmaxGaussian { sigma: 1.0 }.build(&g, 0, Path::new("."))?;
+    let dev = wind_learn::select_device(BackendChoice::Cpu).map_err(anyhow::Error::msg)?;
+    println!();
+    println!(
+        "{:<12} {:<12} {:>7} {:>12} {:>12} {:>12}   (batch 64, 20 steps/iter for iterative methods, flex)",
+        "policy", "learner", "iters", "iters/s", "samples/s", "steps/s"
+    );
+    let kinds = [
+        LearnerKind::WindSq { eta: 1.0 },
+        LearnerKind::WindKl {
+            eta: 1.0,
+            k: 4,
+            g: Transform::Identity,
+        },
+        LearnerKind::WindNce { eta: 1.0 },
+        LearnerKind::Sppo { eta: 1.0, k: 5 },
+        LearnerKind::Jbond {
+            beta_j: 0.5,
+            eta_j: 0.02,
+            gamma: 0.0,
+        },
+        LearnerKind::NashMdPg { m: 0.1, tau: None },
+        LearnerKind::OnlineIpo {},
+        LearnerKind::OnlineDpo {},
+        LearnerKind::BondMc { n: 2 },
+    ];
+    let classes = [
+        PolicyClass::Tabular,
+        PolicyClass::LogLinear,
+        PolicyClass::Mlp { hidden: 32 },
+    ];
+    for class in classes {
+        for kind in &kinds {
+            let spec = LearnerSpec::new(kind.clone());
+            let mut l = Learner::new(
+                spec,
+                class,
+                OracleMode::Bernoulli,
+                &g,
+                &r,
+                0.1,
+                0,
+                &dev.device,
+            )?;
+            let iters = if quick {
+                3
+            } else if kind.default_steps() > 1 {
+                20
+            } else {
+                200
+            };
+            l.iterate(&g); // warm-up
+            let c0 = l.counters();
+            let t0 = Instant::now();
+            for _ in 0..iters {
+                l.iterate(&g);
+            }
+            let t = t0.elapsed().as_secs_f64();
+            let c = l.counters();
+            println!(
+                "{:<12} {:<12} {:>7} {:>12.1} {:>12.0} {:>12.0}",
+                class.name(),
+                kind.name(),
+                iters,
+                iters as f64 / t,
+                (c.samples - c0.samples) as f64 / t,
+                (c.grad_steps - c0.grad_steps) as f64 / t
+            );
+        }
+    }
     Ok(())
 }
