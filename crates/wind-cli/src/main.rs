@@ -93,6 +93,22 @@ enum Cmd {
         /// A folder written by `wind run` (e.g. results/exact).
         results_dir: PathBuf,
     },
+    /// Check the claims the project reproduces: prints claim, expected, measured, pass/fail;
+    /// writes results/check/claims.csv; exits non-zero on any failure.
+    Check {
+        /// Only the fast claims, in their small versions (what CI runs).
+        #[arg(long)]
+        fast: bool,
+        /// Print the markdown table (the README's claim table) instead of the text table.
+        #[arg(long)]
+        markdown: bool,
+        /// List the claims and where each is computed, without running them.
+        #[arg(long)]
+        list: bool,
+        /// Folder that receives check/claims.csv.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+    },
     /// Benchmarks of the exact solvers and dynamics (median wall time over repetitions).
     Bench {
         /// Fewer repetitions and sizes (smoke run).
@@ -168,6 +184,12 @@ fn dispatch(cli: Cli) -> Result<()> {
         } => solve(&game, beta, reference.as_deref(), json)?,
         Cmd::Table { results_dir } => print!("{}", rate_table(&results_dir)?),
         Cmd::Bench { quick } => bench::run(quick)?,
+        Cmd::Check {
+            fast,
+            markdown,
+            list,
+            results,
+        } => check(fast, markdown, list, &results)?,
     }
     Ok(())
 }
@@ -207,6 +229,61 @@ fn run(
         );
     }
     Ok(out.files.dir)
+}
+
+fn check(fast: bool, markdown: bool, list: bool, results: &Path) -> Result<()> {
+    if list {
+        for c in wind_check::registry() {
+            println!(
+                "{:<32} {}{}\n{:<32} expected: {}\n{:<32} computed in: {}",
+                c.name,
+                c.statement,
+                if c.fast { "" } else { " (full mode only)" },
+                "",
+                c.expected,
+                "",
+                c.link
+            );
+        }
+        return Ok(());
+    }
+    let t0 = std::time::Instant::now();
+    let res = wind_check::run_claims(&wind_check::Impls::default(), fast);
+    let path = wind_check::write_csv(&res, &results.join("check"))
+        .with_context(|| format!("cannot write {}/check/claims.csv", results.display()))?;
+    if markdown {
+        print!("{}", wind_check::markdown(&res));
+    } else {
+        println!(
+            "{:<32} {:>8} {:>12}  {:<36} detail",
+            "claim", "status", "measured", "expected"
+        );
+        for r in &res {
+            println!(
+                "{:<32} {:>8} {:>12}  {:<36} {}",
+                r.claim.name,
+                r.status(),
+                r.value(),
+                r.claim.expected,
+                r.detail()
+            );
+        }
+    }
+    let failed: Vec<&str> = res
+        .iter()
+        .filter(|r| r.failed())
+        .map(|r| r.claim.name)
+        .collect();
+    eprintln!(
+        "wrote {} ({} claims, {:.1} s)",
+        path.display(),
+        res.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    if !failed.is_empty() {
+        bail!("{} claim(s) failed: {}", failed.len(), failed.join(", "));
+    }
+    Ok(())
 }
 
 fn print_summary(runs: &[wind_exp::runner::RunSummary]) {

@@ -19,6 +19,7 @@ pub mod learner;
 pub mod losses;
 pub mod oracle;
 pub mod policy;
+pub mod population;
 pub mod run;
 
 pub use backend::{BackendChoice, SelectedDevice, select_device, test_device};

@@ -2,18 +2,17 @@
 //! updates, finite-difference gradient checks of every loss, Nash-MD's KL gradient, public
 //! cases 8, 11, 12, 14, budget accounting and determinism.
 
-use burn::module::Param;
-use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use std::path::Path;
 use wind_dynamics::{MetricKind, Problem};
 use wind_game::numerics::{group_normalize, logsumexp};
 use wind_game::{Game, GameSpec, Policy, ReferenceSpec, WindRng, metrics};
-use wind_learn::losses::{self, Weights};
-use wind_learn::policy::{PolicyNet, Tabular};
+use wind_learn::losses;
+use wind_learn::policy::PolicyNet;
+use wind_learn::population::{PopulationLoss, fit_population, max_log_diff, perturbed_tabular};
 use wind_learn::{
-    LearnBudget, Learner, LearnerKind, LearnerNet, LearnerSpec, OracleMode, PolicyClass,
-    PolicyConsts, build_policy, run_learner, test_device,
+    LearnBudget, Learner, LearnerKind, LearnerSpec, OracleMode, PolicyClass, run_learner,
+    test_device,
 };
 
 const BETA: f64 = 0.1;
@@ -26,9 +25,7 @@ fn t1(v: Vec<f64>, d: &Device) -> Tensor<1> {
     )
 }
 
-/// A 2-context × 5-action cyclic game, `π_ref`, and a tabular net moved to a random `π_t ≠ π_ref`.
-fn setup(seed: u64) -> (Game, Policy, LearnerNet, PolicyConsts, Policy) {
-    let d = test_device();
+fn game2x5(seed: u64) -> (Game, Policy) {
     let game = GameSpec::Mixture {
         contexts: 2,
         actions: 5,
@@ -41,55 +38,73 @@ fn setup(seed: u64) -> (Game, Policy, LearnerNet, PolicyConsts, Policy) {
     let reference = ReferenceSpec::SoftmaxGaussian { sigma: 1.0 }
         .build(&game, seed, Path::new("."))
         .unwrap();
-    let (_, consts) = build_policy(PolicyClass::Tabular, &game, &reference, seed, &d).unwrap();
-    let mut rng = WindRng::new(seed + 100);
-    let delta: Vec<f32> = (0..10).map(|_| (0.7 * rng.normal()) as f32).collect();
-    let net = LearnerNet {
-        policy: PolicyNet::Tabular(Tabular {
-            delta: Param::from_tensor(
-                Tensor::<2>::from_data(TensorData::new(delta, [2, 5]), &d).require_grad(),
-            ),
-        }),
-        offset: Param::from_tensor(t1(vec![0.0; 2], &d).require_grad()),
-    };
-    let pi_t = net.policy.to_policy(&consts);
-    (game, reference, net, consts, pi_t)
+    (game, reference)
 }
 
-/// The exact WIND step `(1−ηβ)·log π_t + ηβ·log π_ref + η·g(w_{π_t})`, normalised.
-fn exact_step(game: &Game, reference: &Policy, pi_t: &Policy, eta: f64, log_g: bool) -> Policy {
-    pi_t.map_log_weights(|x, l, _| {
-        let w = game.win_rates(x, &pi_t.probs(x));
-        (0..l.len())
-            .map(|y| {
-                let g = if log_g { w[y].ln() } else { w[y] };
-                (1.0 - eta * BETA) * l[y] + eta * BETA * reference.logp(x)[y] + eta * g
-            })
-            .collect()
-    })
-}
-
-/// Minimise `loss(net)` with Adam (two learning-rate phases) and return the final net.
-fn minimize(mut net: LearnerNet, loss: impl Fn(&LearnerNet) -> Tensor<1>) -> LearnerNet {
-    let mut opt = AdamConfig::new().init();
-    for (lr, steps) in [(0.05, 1500), (0.005, 1500), (0.0005, 500)] {
-        for _ in 0..steps {
-            let l = loss(&net);
-            let g = GradientsParams::from_grads(l.backward(), &net);
-            net = opt.step(lr, net, g);
-        }
+/// WIND-KL's population loss (`K → ∞`: weights `α ∝ π_t·exp(b + η·g(w))`) is minimised
+/// exactly by the exact WIND step, for `g = identity` and `g = log`.
+#[test]
+fn wind_kl_population_minimizer_is_exact_step() {
+    for which in [PopulationLoss::Kl, PopulationLoss::KlLog] {
+        let (game, reference) = game2x5(1);
+        let fit = fit_population(which, &game, &reference, BETA, 1.0, 1, &test_device());
+        assert!(
+            fit.max_log_err < 2e-3,
+            "{which:?}: max |Δ log π| = {}",
+            fit.max_log_err
+        );
     }
-    net
 }
 
-fn max_log_diff(a: &Policy, b: &Policy) -> f64 {
-    let mut m: f64 = 0.0;
-    for x in 0..a.n_contexts() {
-        for y in 0..a.n_actions() {
-            m = m.max((a.logp(x)[y] - b.logp(x)[y]).abs());
-        }
+/// WIND-NCE's population loss (positives `2π_t·w`, negatives `π_t`) is minimised by the exact
+/// step with `g = log` (one regularised iterative-BOND step), the offset absorbing `log 2` and
+/// the normaliser.
+#[test]
+fn wind_nce_population_minimizer_is_exact_log_step() {
+    let (game, reference) = game2x5(2);
+    let fit = fit_population(
+        PopulationLoss::Nce,
+        &game,
+        &reference,
+        BETA,
+        1.0,
+        2,
+        &test_device(),
+    );
+    assert!(
+        fit.max_log_err < 2e-3,
+        "max |Δ log π| = {}",
+        fit.max_log_err
+    );
+}
+
+/// WIND-SQ's population loss (enumerating `y, y'` and `o`) is minimised by the exact step up
+/// to the normaliser error `δ = log Σ_y π_t(y)·exp(b(y) + η(w(y) − ½))` (≈ −ηβ·KL(π_t‖π_ref)
+/// since `E_{π_t} w = ½`). Measured here: max |Δ log π| ≤ 2|δ|.
+#[test]
+fn wind_sq_population_minimizer_is_exact_step_up_to_normalizer() {
+    for (seed, eta) in [(3u64, 1.0), (4, 1.0), (5, 0.5)] {
+        let (game, reference) = game2x5(seed);
+        let fit = fit_population(
+            PopulationLoss::Sq,
+            &game,
+            &reference,
+            BETA,
+            eta,
+            seed,
+            &test_device(),
+        );
+        let (err, delta) = (fit.max_log_err, fit.delta);
+        assert!(
+            delta > 1e-4,
+            "the test needs a non-trivial normaliser (δ = {delta})"
+        );
+        assert!(
+            err <= 2.0 * delta + 2e-3,
+            "seed {seed}: max |Δ log π| = {err}, δ = {delta}"
+        );
+        println!("wind_sq seed {seed} eta {eta}: max |Δ log π| = {err:.3e}, |δ| = {delta:.3e}");
     }
-    m
 }
 
 fn flat(x: usize, y: usize) -> i64 {
@@ -101,122 +116,6 @@ fn gather(lp: Tensor<1>, idx: &[i64], d: &Device) -> Tensor<1> {
         0,
         Tensor::from_data(TensorData::new(idx.to_vec(), [idx.len()]), d),
     )
-}
-
-/// WIND-KL's population loss (`K → ∞`: weights `α ∝ π_t·exp(b + η·g(w))`) is minimised
-/// exactly by the exact WIND step.
-#[test]
-fn wind_kl_population_minimizer_is_exact_step() {
-    let d = test_device();
-    let eta = 1.0;
-    for log_g in [false, true] {
-        let (game, reference, net, consts, pi_t) = setup(1);
-        let target = exact_step(&game, &reference, &pi_t, eta, log_g);
-        let alpha: Vec<f64> = (0..2)
-            .flat_map(|x| target.probs(x).into_iter().map(move |p| p * [0.5, 0.5][x]))
-            .collect();
-        let a = t1(alpha, &d).reshape([2, 5]);
-        let net = minimize(net, |n| {
-            losses::wind_kl(n.policy.log_probs(&consts), a.clone())
-        });
-        let got = net.policy.to_policy(&consts);
-        let err = max_log_diff(&got, &target);
-        assert!(err < 2e-3, "g = log: {log_g}; max |Δ log π| = {err}");
-    }
-}
-
-/// WIND-NCE's population loss (positives `2π_t·w`, negatives `π_t`) is minimised by the exact
-/// step with `g = log` (one regularised iterative-BOND step), the offset absorbing `log 2` and
-/// the normaliser.
-#[test]
-fn wind_nce_population_minimizer_is_exact_log_step() {
-    let d = test_device();
-    let eta = 1.0;
-    let (game, reference, net, consts, pi_t) = setup(2);
-    let target = exact_step(&game, &reference, &pi_t, eta, true);
-    let (mut idx, mut ctx, mut old, mut b, mut wp, mut wn) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for x in 0..2 {
-        let p = pi_t.probs(x);
-        let w = game.win_rates(x, &p);
-        for y in 0..5 {
-            idx.push(flat(x, y));
-            ctx.push(x as i64);
-            old.push(pi_t.logp(x)[y]);
-            b.push(eta * BETA * (reference.logp(x)[y] - pi_t.logp(x)[y]));
-            wp.push(0.5 * 2.0 * p[y] * w[y]);
-            wn.push(0.5 * p[y]);
-        }
-    }
-    let (old, b) = (t1(old, &d), t1(b, &d));
-    let (wp, wn): (Weights, Weights) = (Some(t1(wp, &d)), Some(t1(wn, &d)));
-    let ctx_t = Tensor::from_data(TensorData::new(ctx.clone(), [ctx.len()]), &d);
-    let net = minimize(net, |n| {
-        let lp = gather(n.policy.log_probs_flat(&consts), &idx, &d);
-        let s = lp - old.clone();
-        let c = n.offset.val().select(0, ctx_t.clone());
-        losses::wind_nce(
-            s.clone(),
-            b.clone(),
-            c.clone(),
-            s,
-            b.clone(),
-            c,
-            &wp,
-            &wn,
-            eta,
-        )
-    });
-    let err = max_log_diff(&net.policy.to_policy(&consts), &target);
-    assert!(err < 2e-3, "max |Δ log π| = {err}");
-}
-
-/// WIND-SQ's population loss (enumerating `y, y'` and `o`) is minimised by the exact step up
-/// to the normaliser error `δ = log Σ_y π_t(y)·exp(b(y) + η(w(y) − ½))` (≈ −ηβ·KL(π_t‖π_ref)
-/// since `E_{π_t} w = ½`). Measured here: max |Δ log π| ≤ 2|δ|.
-#[test]
-fn wind_sq_population_minimizer_is_exact_step_up_to_normalizer() {
-    let d = test_device();
-    for (seed, eta) in [(3u64, 1.0), (4, 1.0), (5, 0.5)] {
-        let (game, reference, net, consts, pi_t) = setup(seed);
-        let target = exact_step(&game, &reference, &pi_t, eta, false);
-        let (mut idx, mut old, mut b, mut label, mut wt) = (vec![], vec![], vec![], vec![], vec![]);
-        let mut delta = 0.0;
-        for x in 0..2 {
-            let p = pi_t.probs(x);
-            let w = game.win_rates(x, &p);
-            let mut terms = vec![];
-            for y in 0..5 {
-                let by = eta * BETA * (reference.logp(x)[y] - pi_t.logp(x)[y]);
-                terms.push(pi_t.logp(x)[y] + by + eta * (w[y] - 0.5));
-                // o = 1 with probability w(y) (label +½), o = 0 otherwise (label −½)
-                for (lab, pr) in [(0.5, w[y]), (-0.5, 1.0 - w[y])] {
-                    idx.push(flat(x, y));
-                    old.push(pi_t.logp(x)[y]);
-                    b.push(by);
-                    label.push(lab);
-                    wt.push(0.5 * p[y] * pr);
-                }
-            }
-            delta = f64::max(delta, logsumexp(&terms).abs());
-        }
-        let (old, b, label) = (t1(old, &d), t1(b, &d), t1(label, &d));
-        let wt: Weights = Some(t1(wt, &d));
-        let net = minimize(net, |n| {
-            let lp = gather(n.policy.log_probs_flat(&consts), &idx, &d);
-            losses::wind_sq(lp, old.clone(), b.clone(), label.clone(), &wt, eta).0
-        });
-        let err = max_log_diff(&net.policy.to_policy(&consts), &target);
-        assert!(
-            delta > 1e-4,
-            "the test needs a non-trivial normaliser (δ = {delta})"
-        );
-        assert!(
-            err <= 2.0 * delta + 2e-3,
-            "seed {seed}: max |Δ log π| = {err}, δ = {delta}"
-        );
-        println!("wind_sq seed {seed} eta {eta}: max |Δ log π| = {err:.3e}, |δ| = {delta:.3e}");
-    }
 }
 
 /// Finite-difference gradient checks (central differences, f64 tensors) of every loss with
@@ -335,7 +234,9 @@ fn finite_difference_gradients_of_every_loss() {
 #[test]
 fn case11_nash_md_kl_gradient_is_exact_in_expectation() {
     let d = test_device();
-    let (_, reference, net, consts, pi) = setup(6);
+    let (game, reference) = game2x5(6);
+    let (net, consts) = perturbed_tabular(&game, &reference, 6, &d);
+    let pi = net.policy.to_policy(&consts);
     let tau = 0.3;
     let x = 0;
     let p = pi.probs(x);
