@@ -25,6 +25,18 @@ smoke:
     cargo run -q -- plot target/smoke-results/small --out target/smoke-figures
     cargo run -q -- solve tests/fixtures/segment.csv --beta 0.01
 
+# The claim table and the regression checks against results/baselines (CI runs it).
+check:
+    cargo run -q -- check --fast --against results/baselines --results target/check-results
+
+# Every claim in full mode, and the README's claim table.
+check-full:
+    cargo run --release -q -- check --markdown
+
+# Rewrite the regression baselines from fresh runs (after an intended change).
+baselines:
+    cargo run --release -q -- check --write-baselines exact,fig1
+
 # Solve a game file.
 solve file beta="0.1":
     cargo run --release -q -- solve {{file}} --beta {{beta}}

@@ -1,5 +1,6 @@
 //! `wind`: run experiments, reproduce figures, solve games, benchmark.
 
+mod baseline;
 mod bench;
 
 use anyhow::{Context, Result, bail};
@@ -108,6 +109,17 @@ enum Cmd {
         /// Folder that receives check/claims.csv.
         #[arg(long, default_value = "results")]
         results: PathBuf,
+        /// Also re-run every experiment with a baseline file <dir>/<name>.csv and fail when a
+        /// rate, a convergence count or a final KL degrades beyond its tolerance.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// (Re)write the baselines of these experiments into --against's folder (or
+        /// results/baselines) from fresh runs, e.g. `--write-baselines exact,fig1`.
+        #[arg(long, value_delimiter = ',')]
+        write_baselines: Vec<String>,
+        /// Folder with the experiment files.
+        #[arg(long, default_value = "experiments")]
+        experiments: PathBuf,
     },
     /// Benchmarks of the exact solvers and dynamics (median wall time over repetitions).
     Bench {
@@ -189,7 +201,20 @@ fn dispatch(cli: Cli) -> Result<()> {
             markdown,
             list,
             results,
-        } => check(fast, markdown, list, &results)?,
+            against,
+            write_baselines,
+            experiments,
+        } => {
+            if !write_baselines.is_empty() {
+                let dir = against.unwrap_or_else(|| PathBuf::from("results/baselines"));
+                for name in &write_baselines {
+                    let p = baseline::write(&experiments, name, &dir)?;
+                    eprintln!("wrote {}", p.display());
+                }
+            } else {
+                check(fast, markdown, list, &results, against.as_deref(), &experiments)?
+            }
+        }
     }
     Ok(())
 }
@@ -231,7 +256,14 @@ fn run(
     Ok(out.files.dir)
 }
 
-fn check(fast: bool, markdown: bool, list: bool, results: &Path) -> Result<()> {
+fn check(
+    fast: bool,
+    markdown: bool,
+    list: bool,
+    results: &Path,
+    against: Option<&Path>,
+    experiments: &Path,
+) -> Result<()> {
     if list {
         for c in wind_check::registry() {
             println!(
@@ -248,7 +280,10 @@ fn check(fast: bool, markdown: bool, list: bool, results: &Path) -> Result<()> {
         return Ok(());
     }
     let t0 = std::time::Instant::now();
-    let res = wind_check::run_claims(&wind_check::Impls::default(), fast);
+    let mut res = wind_check::run_claims(&wind_check::Impls::default(), fast);
+    if let Some(dir) = against {
+        res.extend(baseline::check_all(experiments, dir)?);
+    }
     let path = wind_check::write_csv(&res, &results.join("check"))
         .with_context(|| format!("cannot write {}/check/claims.csv", results.display()))?;
     if markdown {
