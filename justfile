@@ -37,6 +37,13 @@ check-full:
 baselines:
     cargo run --release -q -- check --write-baselines exact,fig1
 
+# Regenerate the peer fixtures (tests/fixtures/peers/peers.json) with scipy, nashpy, pygambit
+# and OpenSpiel in a venv (pinned in tools/peers/requirements.txt; pygambit builds from source).
+peers:
+    python3 -m venv target/peers-venv
+    target/peers-venv/bin/pip install -q -r tools/peers/requirements.txt
+    target/peers-venv/bin/python tools/peers/peers.py
+
 # Solve a game file.
 solve file beta="0.1":
     cargo run --release -q -- solve {{file}} --beta {{beta}}

@@ -26,7 +26,9 @@ struct Row {
 fn summarize(runs: &[RunSummary]) -> BTreeMap<(String, String), Row> {
     let mut m: BTreeMap<(String, String), Vec<&RunSummary>> = BTreeMap::new();
     for r in runs {
-        m.entry((r.game.clone(), r.method.clone())).or_default().push(r);
+        m.entry((r.game.clone(), r.method.clone()))
+            .or_default()
+            .push(r);
     }
     m.into_iter()
         .map(|(k, rs)| {
@@ -67,7 +69,14 @@ pub fn write(experiments: &Path, name: &str, dir: &Path) -> Result<PathBuf> {
     let path = dir.join(format!("{name}.csv"));
     let tmp = dir.join(format!(".{name}.csv.partial"));
     let mut w = csv::Writer::from_path(&tmp)?;
-    w.write_record(["game", "method", "converged", "seeds", "rate", "final_kl_target"])?;
+    w.write_record([
+        "game",
+        "method",
+        "converged",
+        "seeds",
+        "rate",
+        "final_kl_target",
+    ])?;
     for ((g, m), r) in &rows {
         w.write_record([
             g.clone(),
@@ -93,7 +102,13 @@ fn read(path: &Path) -> Result<BTreeMap<(String, String), Row>> {
         let f = |j: usize| rec.get(j).unwrap_or("");
         let num = |j: usize| -> Result<f64> {
             f(j).parse::<f64>().with_context(|| {
-                format!("{}: row {}, column {}: {:?} is not a number", path.display(), i + 2, j + 1, f(j))
+                format!(
+                    "{}: row {}, column {}: {:?} is not a number",
+                    path.display(),
+                    i + 2,
+                    j + 1,
+                    f(j)
+                )
             })
         };
         m.insert(
@@ -109,7 +124,10 @@ fn read(path: &Path) -> Result<BTreeMap<(String, String), Row>> {
     Ok(m)
 }
 
-fn compare(base: &BTreeMap<(String, String), Row>, new: &BTreeMap<(String, String), Row>) -> Vec<String> {
+fn compare(
+    base: &BTreeMap<(String, String), Row>,
+    new: &BTreeMap<(String, String), Row>,
+) -> Vec<String> {
     let mut bad = vec![];
     for ((g, m), b) in base {
         let Some(n) = new.get(&(g.clone(), m.clone())) else {
@@ -117,12 +135,18 @@ fn compare(base: &BTreeMap<(String, String), Row>, new: &BTreeMap<(String, Strin
             continue;
         };
         if n.converged < b.converged {
-            bad.push(format!("{g}/{m}: converged on {}/{} seeds, baseline {}/{}", n.converged, n.seeds, b.converged, b.seeds));
+            bad.push(format!(
+                "{g}/{m}: converged on {}/{} seeds, baseline {}/{}",
+                n.converged, n.seeds, b.converged, b.seeds
+            ));
         }
         if let (Some(br), Some(nr)) = (b.rate, n.rate)
             && nr > br + RATE_TOL
         {
-            bad.push(format!("{g}/{m}: rate {nr:.4} vs baseline {br:.4} (+{:.4} > {RATE_TOL})", nr - br));
+            bad.push(format!(
+                "{g}/{m}: rate {nr:.4} vs baseline {br:.4} (+{:.4} > {RATE_TOL})",
+                nr - br
+            ));
         }
         if n.final_kl > b.final_kl * KL_FACTOR + 1e-12 {
             bad.push(format!(
@@ -149,11 +173,18 @@ pub fn check_all(experiments: &Path, dir: &Path) -> Result<Vec<ClaimResult>> {
         .collect();
     files.sort();
     if files.is_empty() {
-        bail!("{} holds no <experiment>.csv baselines; write them with `wind check --write-baselines exact,fig1`", dir.display());
+        bail!(
+            "{} holds no <experiment>.csv baselines; write them with `wind check --write-baselines exact,fig1`",
+            dir.display()
+        );
     }
     let mut out = vec![];
     for f in files {
-        let name = f.file_stem().expect("csv file").to_string_lossy().into_owned();
+        let name = f
+            .file_stem()
+            .expect("csv file")
+            .to_string_lossy()
+            .into_owned();
         let base = read(&f)?;
         let new = summarize(&fresh(experiments, &name)?);
         let bad = compare(&base, &new);
@@ -161,8 +192,13 @@ pub fn check_all(experiments: &Path, dir: &Path) -> Result<Vec<ClaimResult>> {
         out.push(ClaimResult {
             claim: Claim {
                 name: leak(format!("baseline_{name}")),
-                statement: leak(format!("experiments/{name}.toml matches {} (rates, convergence counts, final KL)", f.display())),
-                expected: leak(format!("rate ≤ baseline + {RATE_TOL}, converged ≥ baseline, final KL ≤ ×{KL_FACTOR}")),
+                statement: leak(format!(
+                    "experiments/{name}.toml matches {} (rates, convergence counts, final KL)",
+                    f.display()
+                )),
+                expected: leak(format!(
+                    "rate ≤ baseline + {RATE_TOL}, converged ≥ baseline, final KL ≤ ×{KL_FACTOR}"
+                )),
                 link: leak(f.display().to_string()),
                 fast: true,
                 measure: skip,
@@ -187,14 +223,23 @@ mod tests {
 
     #[test]
     fn compare_names_what_degraded_and_by_how_much() {
-        let row = |c, r: Option<f64>, kl| Row { converged: c, seeds: 5, rate: r, final_kl: kl };
+        let row = |c, r: Option<f64>, kl| Row {
+            converged: c,
+            seeds: 5,
+            rate: r,
+            final_kl: kl,
+        };
         let k = ("g".to_string(), "wind_identity".to_string());
         let base: BTreeMap<_, _> = [(k.clone(), row(5, Some(0.81), 1e-14))].into();
         assert!(compare(&base, &base).is_empty());
         let worse: BTreeMap<_, _> = [(k.clone(), row(4, Some(0.83), 1e-14))].into();
         let bad = compare(&base, &worse);
         assert_eq!(bad.len(), 2, "{bad:?}");
-        assert!(bad[0].contains("converged on 4/5") && bad[1].contains("rate 0.8300 vs baseline 0.8100"), "{bad:?}");
+        assert!(
+            bad[0].contains("converged on 4/5")
+                && bad[1].contains("rate 0.8300 vs baseline 0.8100"),
+            "{bad:?}"
+        );
         let kl: BTreeMap<_, _> = [(k, row(5, Some(0.81), 1e-3))].into();
         assert!(compare(&base, &kl)[0].contains("final KL"));
         assert!(compare(&base, &BTreeMap::new())[0].contains("missing"));

@@ -212,7 +212,14 @@ fn dispatch(cli: Cli) -> Result<()> {
                     eprintln!("wrote {}", p.display());
                 }
             } else {
-                check(fast, markdown, list, &results, against.as_deref(), &experiments)?
+                check(
+                    fast,
+                    markdown,
+                    list,
+                    &results,
+                    against.as_deref(),
+                    &experiments,
+                )?
             }
         }
     }
