@@ -724,8 +724,8 @@ pub fn markdown(results: &[ClaimResult]) -> String {
         s.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | `{}` |\n",
             r.claim.name,
-            r.claim.statement,
-            r.claim.expected,
+            r.claim.statement.replace('|', "\\|"),
+            r.claim.expected.replace('|', "\\|"),
             v,
             r.status(),
             r.claim.link
