@@ -499,7 +499,7 @@ fn claim_sq_slope(_im: &Impls, full: bool) -> Outcome {
         spec.steps = 400;
         let mut l = Learner::new(
             spec,
-            PolicyClass::Tabular,
+            PolicyClass::Tabular {},
             OracleMode::Exact,
             &g,
             &r,
@@ -522,7 +522,7 @@ fn claim_sq_slope(_im: &Impls, full: bool) -> Outcome {
             spec.steps = 400;
             let mut l = Learner::new(
                 spec,
-                PolicyClass::Tabular,
+                PolicyClass::Tabular {},
                 OracleMode::Bernoulli,
                 &g,
                 &r,
@@ -561,7 +561,7 @@ fn claim_queries(_im: &Impls, _full: bool) -> Outcome {
         spec.steps = 1;
         let mut l = Learner::new(
             spec,
-            PolicyClass::Tabular,
+            PolicyClass::Tabular {},
             OracleMode::Bernoulli,
             &g,
             &r,

@@ -64,6 +64,7 @@ fn fresh(experiments: &Path, name: &str) -> Result<Vec<RunSummary>> {
 
 /// Re-run `experiments/<name>.toml` and write `dir/<name>.csv` (atomically).
 pub fn write(experiments: &Path, name: &str, dir: &Path) -> Result<PathBuf> {
+    check_names(experiments, &[name.to_string()])?;
     let rows = summarize(&fresh(experiments, name)?);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("{name}.csv"));
@@ -93,9 +94,39 @@ pub fn write(experiments: &Path, name: &str, dir: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
+const HEADER: [&str; 6] = [
+    "game",
+    "method",
+    "converged",
+    "seeds",
+    "rate",
+    "final_kl_target",
+];
+
+/// Check that every experiment `name` has `experiments/<name>.toml`, before anything runs.
+pub fn check_names(experiments: &Path, names: &[String]) -> Result<()> {
+    for n in names {
+        let p = experiments.join(format!("{n}.toml"));
+        if n.is_empty() || !p.is_file() {
+            bail!(
+                "baseline '{n}': there is no experiment file {} (give existing experiment names, e.g. exact,fig1, or point --experiments at their folder)",
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn read(path: &Path) -> Result<BTreeMap<(String, String), Row>> {
     let mut rd = csv::Reader::from_path(path)
         .with_context(|| format!("cannot read baseline {}", path.display()))?;
+    let header: Vec<String> = rd.headers()?.iter().map(str::to_string).collect();
+    if header != HEADER {
+        bail!(
+            "{}: header is {header:?}, expected {HEADER:?}; regenerate it with `wind check --write-baselines <name>`",
+            path.display()
+        );
+    }
     let mut m = BTreeMap::new();
     for (i, rec) in rd.records().enumerate() {
         let rec = rec.with_context(|| format!("{}: row {}", path.display(), i + 2))?;
@@ -111,14 +142,51 @@ fn read(path: &Path) -> Result<BTreeMap<(String, String), Row>> {
                 )
             })
         };
-        m.insert(
-            (f(0).to_string(), f(1).to_string()),
-            Row {
-                converged: num(2)? as usize,
-                seeds: num(3)? as usize,
-                rate: if f(4).is_empty() { None } else { Some(num(4)?) },
-                final_kl: num(5)?,
-            },
+        if rec.len() != HEADER.len() {
+            bail!(
+                "{}: row {} has {} fields, expected {}",
+                path.display(),
+                i + 2,
+                rec.len(),
+                HEADER.len()
+            );
+        }
+        let row = Row {
+            converged: num(2)? as usize,
+            seeds: num(3)? as usize,
+            rate: if f(4).is_empty() { None } else { Some(num(4)?) },
+            final_kl: num(5)?,
+        };
+        let valid = num(2)? >= 0.0
+            && num(3)? >= 1.0
+            && row.converged <= row.seeds
+            && row.rate.is_none_or(|r| r.is_finite() && r > 0.0 && r < 1.0)
+            && row.final_kl.is_finite()
+            && row.final_kl >= 0.0;
+        if !valid {
+            bail!(
+                "{}: row {}: invalid values (need 0 ≤ converged ≤ seeds, 0 < rate < 1, finite final KL ≥ 0): {:?}",
+                path.display(),
+                i + 2,
+                rec.iter().collect::<Vec<_>>()
+            );
+        }
+        if m.insert((f(0).to_string(), f(1).to_string()), row)
+            .is_some()
+        {
+            bail!(
+                "{}: row {}: ({}, {}) appears twice",
+                path.display(),
+                i + 2,
+                f(0),
+                f(1)
+            );
+        }
+    }
+    if m.is_empty() {
+        bail!(
+            "{}: no rows; regenerate it with `wind check --write-baselines <name>`",
+            path.display()
         );
     }
     Ok(m)
@@ -129,6 +197,11 @@ fn compare(
     new: &BTreeMap<(String, String), Row>,
 ) -> Vec<String> {
     let mut bad = vec![];
+    for (g, m) in new.keys() {
+        if !base.contains_key(&(g.clone(), m.clone())) {
+            bad.push(format!("{g}/{m}: in the fresh run but not in the baseline (rewrite it with --write-baselines)"));
+        }
+    }
     for ((g, m), b) in base {
         let Some(n) = new.get(&(g.clone(), m.clone())) else {
             bad.push(format!("{g}/{m}: missing from the fresh run"));
@@ -243,5 +316,39 @@ mod tests {
         let kl: BTreeMap<_, _> = [(k, row(5, Some(0.81), 1e-3))].into();
         assert!(compare(&base, &kl)[0].contains("final KL"));
         assert!(compare(&base, &BTreeMap::new())[0].contains("missing"));
+        let extra: BTreeMap<_, _> = [(("g".into(), "new".into()), row(5, None, 1.0))]
+            .into_iter()
+            .chain(base.clone())
+            .collect();
+        assert!(compare(&base, &extra)[0].contains("not in the baseline"));
+    }
+
+    #[test]
+    fn damaged_baselines_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = "game,method,converged,seeds,rate,final_kl_target\ng,m,5,5,8.1e-1,1e-14\n";
+        let p = dir.path().join("b.csv");
+        std::fs::write(&p, good).unwrap();
+        assert_eq!(read(&p).unwrap().len(), 1);
+        for (bad, needle) in [
+            ("", "header"),
+            (
+                "game,method,converged,seeds,rate,final_kl_target\n",
+                "no rows",
+            ),
+            (
+                "game,method,converged,seeds,rate,final_kl\ng,m,5,5,0.8,1\n",
+                "header",
+            ),
+            (&good.replace("1e-14", "NaN"), "invalid"),
+            (&good.replace("1e-14", "-1"), "invalid"),
+            (&good.replace("5,5", "7,5"), "invalid"),
+            (&format!("{good}g,m,5,5,8.1e-1,1e-14\n"), "twice"),
+            (&good.replace("8.1e-1", "x"), "not a number"),
+        ] {
+            std::fs::write(&p, bad).unwrap();
+            let e = format!("{:#}", read(&p).unwrap_err());
+            assert!(e.contains(needle), "{bad:?}: {e}");
+        }
     }
 }

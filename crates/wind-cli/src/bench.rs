@@ -131,8 +131,8 @@ fn learners(quick: bool) -> Result<()> {
         LearnerKind::BondMc { n: 2 },
     ];
     let classes = [
-        PolicyClass::Tabular,
-        PolicyClass::LogLinear,
+        PolicyClass::Tabular {},
+        PolicyClass::LogLinear {},
         PolicyClass::Mlp { hidden: 32 },
     ];
     for class in classes {

@@ -207,7 +207,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         } => {
             if !write_baselines.is_empty() {
                 let dir = against.unwrap_or_else(|| PathBuf::from("results/baselines"));
-                for name in &write_baselines {
+                let mut names = write_baselines.clone();
+                names.dedup();
+                baseline::check_names(&experiments, &names)?; // all valid before any is written
+                for name in &names {
                     let p = baseline::write(&experiments, name, &dir)?;
                     eprintln!("wrote {}", p.display());
                 }
@@ -287,10 +290,13 @@ fn check(
         return Ok(());
     }
     let t0 = std::time::Instant::now();
+    // Baselines first: a bad baseline folder fails before the claims spend any time.
+    let baselines = match against {
+        Some(dir) => baseline::check_all(experiments, dir)?,
+        None => vec![],
+    };
     let mut res = wind_check::run_claims(&wind_check::Impls::default(), fast);
-    if let Some(dir) = against {
-        res.extend(baseline::check_all(experiments, dir)?);
-    }
+    res.extend(baselines);
     let path = wind_check::write_csv(&res, &results.join("check"))
         .with_context(|| format!("cannot write {}/check/claims.csv", results.display()))?;
     if markdown {

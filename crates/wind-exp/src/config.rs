@@ -318,11 +318,19 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
         }
         learners.push(spec);
     }
+    if learners.is_empty()
+        && let Some(l) = &raw.learning
+    {
+        return Err(err_at(
+            l.span().start,
+            "[learning] is given but there are no [[learners]]: add a learner table or remove [learning]".into(),
+        ));
+    }
     if !learners.is_empty() {
         match &raw.learning {
             None => {
                 return Err(err_at(
-                    text.len(),
+                    raw.learners[0].span().start,
                     "[[learners]] need a [learning] table with at least `budget = <oracle queries per run>`".into(),
                 ));
             }
@@ -333,6 +341,22 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
                 ));
             }
             Some(l) => {
+                let budget = l.get_ref().budget;
+                for (i, spec) in learners.iter().enumerate() {
+                    let q = spec.queries_per_iteration();
+                    if q > budget {
+                        return Err(err_at(
+                            raw.learners[i].span().start,
+                            format!(
+                                "[[learners]] #{} ({}): one iteration makes batch × queries per prompt = {} × {} = {q} oracle queries, more than [learning] budget = {budget}; lower batch or raise the budget",
+                                i + 1,
+                                spec.name(),
+                                spec.batch,
+                                spec.kind.queries_per_prompt()
+                            ),
+                        ));
+                    }
+                }
                 if let PolicyClass::Mlp { hidden } = l.get_ref().policy
                     && !(1..=4096).contains(&hidden)
                 {
@@ -383,7 +407,7 @@ pub fn parse_experiment(text: &str, path: &Path) -> Result<Experiment> {
                 .map_err(|e| err_at(0, format!("[reference]: {e}")))?;
             if let Some(l) = &raw.learning
                 && !learners.is_empty()
-                && l.get_ref().policy != PolicyClass::Tabular
+                && !matches!(l.get_ref().policy, PolicyClass::Tabular {})
                 && game.features().is_none()
             {
                 return Err(err_at(

@@ -10,7 +10,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use wind_dynamics::{
-    Counters, Executor, MethodSpec, MetricKind, Problem, Termination, build_solver, linear_rate,
+    Counters, Executor, MethodSpec, MetricKind, Observer, Problem, Termination, build_solver,
+    linear_rate,
 };
 use wind_game::Transform;
 use wind_learn::{BackendChoice, LearnBudget, Learner, SelectedDevice, run_learner, select_device};
@@ -105,6 +106,75 @@ fn eta_beta(m: &MethodSpec, beta: f64) -> Option<f64> {
     }
 }
 
+/// Collects the metric rows of one run (every `log_every`-th iteration, and always the last)
+/// and the `KL(target‖π_t)` curve used for the rate fit.
+struct Recorder<'a> {
+    exp: &'a Experiment,
+    game: &'a str,
+    method: &'a str,
+    seed: u64,
+    kl_pos: usize,
+    rows: &'a mut Vec<MetricRow>,
+    curve: Vec<(usize, f64)>,
+    last: Vec<MetricRow>,
+    last_written: bool,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(
+        exp: &'a Experiment,
+        game: &'a str,
+        method: &'a str,
+        seed: u64,
+        kl_pos: usize,
+        rows: &'a mut Vec<MetricRow>,
+    ) -> Self {
+        Self {
+            exp,
+            game,
+            method,
+            seed,
+            kl_pos,
+            rows,
+            curve: Vec::new(),
+            last: Vec::new(),
+            last_written: true,
+        }
+    }
+
+    /// Record the final iteration if it was skipped by `log_every`; return the KL curve.
+    fn finish(self) -> Vec<(usize, f64)> {
+        if !self.last_written {
+            self.rows.extend(self.last);
+        }
+        self.curve
+    }
+}
+
+impl Observer for Recorder<'_> {
+    fn observe(&mut self, it: usize, c: Counters, vals: &[(MetricKind, f64)]) {
+        self.curve.push((it, vals[self.kl_pos].1));
+        self.last.clear();
+        for &(k, v) in vals {
+            if self.exp.metrics.contains(&k) {
+                self.last.push(MetricRow {
+                    game: self.game.to_string(),
+                    method: self.method.to_string(),
+                    seed: self.seed,
+                    iteration: it,
+                    counters: c,
+                    metric: k,
+                    value: v,
+                });
+            }
+        }
+        self.last_written = it.is_multiple_of(self.exp.log_every);
+        if self.last_written {
+            self.rows.extend(self.last.iter().cloned());
+        }
+    }
+}
+
 /// Rows and summaries of one (game, seed) unit.
 type UnitOutput = (Vec<MetricRow>, Vec<RunSummary>);
 
@@ -152,35 +222,10 @@ fn run_unit(
     for m in &exp.methods {
         let mut solver = build_solver(m);
         let name = solver.name();
-        let mut curve = Vec::new();
         let t0 = Instant::now();
-        let mut last: Vec<MetricRow> = Vec::new();
-        let mut last_written = true;
-        let mut obs = |it: usize, c: Counters, vals: &[(MetricKind, f64)]| {
-            curve.push((it, vals[kl_pos].1));
-            last.clear();
-            for &(k, v) in vals {
-                if exp.metrics.contains(&k) {
-                    last.push(MetricRow {
-                        game: label.clone(),
-                        method: name.clone(),
-                        seed,
-                        iteration: it,
-                        counters: c,
-                        metric: k,
-                        value: v,
-                    });
-                }
-            }
-            last_written = it.is_multiple_of(exp.log_every);
-            if last_written {
-                rows.extend(last.iter().cloned());
-            }
-        };
-        let rep = ex.run(solver.as_mut(), &problem, &mut obs);
-        if !last_written {
-            rows.extend(last.iter().cloned()); // the final iteration is always recorded
-        }
+        let mut rec = Recorder::new(exp, &label, &name, seed, kl_pos, &mut rows);
+        let rep = ex.run(solver.as_mut(), &problem, &mut rec);
+        let curve = rec.finish();
         let wall = t0.elapsed().as_secs_f64();
         runs.push(RunSummary {
             game: label.clone(),
@@ -218,34 +263,9 @@ fn run_unit(
                 &dev.device,
             )
             .map_err(|e| crate::ExpError::Learner(format!("{label}, {name}: {e}")))?;
-            let mut curve = Vec::new();
-            let mut last: Vec<MetricRow> = Vec::new();
-            let mut last_written = true;
-            let mut obs = |it: usize, c: Counters, vals: &[(MetricKind, f64)]| {
-                curve.push((it, vals[kl_pos].1));
-                last.clear();
-                for &(k, v) in vals {
-                    if exp.metrics.contains(&k) {
-                        last.push(MetricRow {
-                            game: label.clone(),
-                            method: name.clone(),
-                            seed,
-                            iteration: it,
-                            counters: c,
-                            metric: k,
-                            value: v,
-                        });
-                    }
-                }
-                last_written = it.is_multiple_of(exp.log_every);
-                if last_written {
-                    rows.extend(last.iter().cloned());
-                }
-            };
-            let rep = run_learner(&mut learner, &problem, &budget, &metrics, &mut obs);
-            if !last_written {
-                rows.extend(last.iter().cloned());
-            }
+            let mut rec = Recorder::new(exp, &label, &name, seed, kl_pos, &mut rows);
+            let rep = run_learner(&mut learner, &problem, &budget, &metrics, &mut rec);
+            rec.finish();
             runs.push(RunSummary {
                 game: label.clone(),
                 method: name,

@@ -258,6 +258,11 @@ impl LearnerSpec {
     pub fn name(&self) -> String {
         self.label.clone().unwrap_or_else(|| self.kind.name())
     }
+
+    /// Oracle queries of one iteration (`batch × queries per prompt`).
+    pub fn queries_per_iteration(&self) -> u64 {
+        self.batch as u64 * self.kind.queries_per_prompt()
+    }
 }
 
 /// Trainable parameters: the policy and a per-context offset `c(x)` (used by WIND-NCE).
@@ -404,6 +409,11 @@ impl Learner {
             grad_steps: 0,
             device: device.clone(),
         })
+    }
+
+    /// Oracle queries of one iteration.
+    pub fn queries_per_iteration(&self) -> u64 {
+        self.spec.queries_per_iteration()
     }
 
     /// The spec.

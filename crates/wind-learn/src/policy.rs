@@ -16,14 +16,14 @@ use wind_game::{Game, Policy, WindRng};
 pub const MASKED_LOGIT: f32 = -1.0e9;
 
 /// Which parametric family (`[policy] class = "…"` in TOML).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+// Struct variants (`Tabular {}`), so `deny_unknown_fields` also rejects stray keys for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "class", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PolicyClass {
     /// One free logit per (context, action): represents every full-support policy.
-    #[default]
-    Tabular,
+    Tabular {},
     /// `f_θ(x,y) = θ·φ(x,y)`.
-    LogLinear,
+    LogLinear {},
     /// `f_θ(x,y) = w₂·tanh(W₁φ(x,y) + b₁) + b₂` (output layer initialised to zero).
     Mlp {
         /// Hidden width.
@@ -31,12 +31,18 @@ pub enum PolicyClass {
     },
 }
 
+impl Default for PolicyClass {
+    fn default() -> Self {
+        PolicyClass::Tabular {}
+    }
+}
+
 impl PolicyClass {
     /// Name for CSV/logs.
     pub fn name(&self) -> String {
         match self {
-            PolicyClass::Tabular => "tabular".into(),
-            PolicyClass::LogLinear => "log_linear".into(),
+            PolicyClass::Tabular {} => "tabular".into(),
+            PolicyClass::LogLinear {} => "log_linear".into(),
             PolicyClass::Mlp { hidden } => format!("mlp{hidden}"),
         }
     }
@@ -147,13 +153,13 @@ pub fn build_policy(
         Ok((tensor2(data, [c * n, f.dim], device), f.dim))
     };
     let (net, phi) = match class {
-        PolicyClass::Tabular => (
+        PolicyClass::Tabular {} => (
             PolicyNet::Tabular(Tabular {
                 delta: Param::from_tensor(tensor2(vec![0.0; c * n], [c, n], device).require_grad()),
             }),
             None,
         ),
-        PolicyClass::LogLinear => {
+        PolicyClass::LogLinear {} => {
             let (p, d) = phi("log_linear")?;
             (
                 PolicyNet::LogLinear(LogLinear {

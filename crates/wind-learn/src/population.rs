@@ -55,7 +55,7 @@ pub fn perturbed_tabular(
     device: &Device,
 ) -> (LearnerNet, PolicyConsts) {
     let (c, n) = (game.n_contexts(), game.n_actions());
-    let (_, consts) = build_policy(PolicyClass::Tabular, game, reference, seed, device)
+    let (_, consts) = build_policy(PolicyClass::Tabular {}, game, reference, seed, device)
         .expect("tabular needs no features");
     let mut rng = WindRng::derive(seed, "perturbed-tabular");
     let delta: Vec<f32> = (0..c * n).map(|_| (0.7 * rng.normal()) as f32).collect();

@@ -9,7 +9,7 @@ use wind_game::metrics;
 /// Limits of a learner run.
 #[derive(Debug, Clone)]
 pub struct LearnBudget {
-    /// Stop once this many oracle queries have been made.
+    /// Hard cap on oracle queries: an iteration that would exceed it is not started.
     pub oracle_queries: u64,
     /// And after at most this many iterations.
     pub max_iters: usize,
@@ -49,7 +49,10 @@ pub fn run_learner(
             termination = Termination::Converged;
             break;
         }
-        if counters.oracle_queries >= budget.oracle_queries || iter >= budget.max_iters {
+        // Every learner makes exactly `batch × queries_per_prompt` queries per iteration, so the
+        // budget is a hard cap: stop before the iteration that would cross it.
+        let next = counters.oracle_queries + learner.queries_per_iteration();
+        if next > budget.oracle_queries || iter >= budget.max_iters {
             break;
         }
         learner.iterate(&problem.game);

@@ -341,7 +341,7 @@ fn case8_all_ties_zero_update() {
     ] {
         let mut l = Learner::new(
             LearnerSpec::new(kind.clone()),
-            PolicyClass::Tabular,
+            PolicyClass::Tabular {},
             OracleMode::Exact,
             &game,
             &reference,
@@ -403,7 +403,7 @@ fn case14_small_beta_loss_scale() {
     let mut l = learner(
         &p,
         LearnerKind::Sppo { eta: 1000.0, k: 5 },
-        PolicyClass::Tabular,
+        PolicyClass::Tabular {},
         OracleMode::Bernoulli,
         3,
     );
@@ -458,7 +458,7 @@ fn counters_per_prompt() {
         let mut l = learner(
             &p,
             kind.clone(),
-            PolicyClass::Tabular,
+            PolicyClass::Tabular {},
             OracleMode::Bernoulli,
             0,
         );
@@ -476,8 +476,8 @@ fn counters_per_prompt() {
 fn determinism_fixed_seed() {
     let p = problem(2, 4, 5);
     for class in [
-        PolicyClass::Tabular,
-        PolicyClass::LogLinear,
+        PolicyClass::Tabular {},
+        PolicyClass::LogLinear {},
         PolicyClass::Mlp { hidden: 8 },
     ] {
         let run = || {
@@ -538,7 +538,7 @@ fn sample_based_wind_reduces_kl_to_target() {
         };
         let mut l = Learner::new(
             spec,
-            PolicyClass::Tabular,
+            PolicyClass::Tabular {},
             OracleMode::Exact,
             &p.game,
             &p.reference,
