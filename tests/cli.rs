@@ -377,6 +377,30 @@ fn learners_end_to_end() {
             .len()
             > 1000
     );
+    // wall time per recorded iteration goes to wall.csv (metrics.csv stays byte-stable), and
+    // `--x wall_ms` plots against it
+    let wall = std::fs::read_to_string(results.join("learners/wall.csv")).unwrap();
+    assert!(wall.starts_with("game,method,seed,iteration,wall_ms\n"));
+    assert_eq!(
+        wall.lines().count() - 1,
+        (text.lines().count() - 1) / 3,
+        "one wall row per recorded iteration (3 metrics each)"
+    );
+    let out = wind()
+        .arg("plot")
+        .arg(results.join("learners"))
+        .arg("--out")
+        .arg(&figs)
+        .args(["--x", "wall_ms"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(
+        std::fs::metadata(figs.join("learners_wall_ms.png"))
+            .unwrap()
+            .len()
+            > 1000
+    );
 }
 
 /// Bad learner input: each fails with file:line, the fix, a non-zero exit and no output.

@@ -50,8 +50,8 @@ enum Cmd {
         /// Output folder.
         #[arg(long, default_value = "paper-figures")]
         out: PathBuf,
-        /// Override the x axis (iteration, samples, oracle_queries, grad_steps); the figure is
-        /// then written as <name>_<x>.{svg,png}.
+        /// Override the x axis (iteration, samples, oracle_queries, grad_steps, wall_ms); the
+        /// figure is then written as <name>_<x>.{svg,png}.
         #[arg(long)]
         x: Option<String>,
     },
@@ -397,7 +397,7 @@ fn plot(results_dir: &Path, out: &Path, x: Option<&str>) -> Result<()> {
         spec.x =
             serde_json::from_value(serde_json::Value::String(x.to_string())).map_err(|_| {
                 anyhow::anyhow!(
-                    "--x {x}: unknown axis; use iteration, samples, oracle_queries or grad_steps"
+                    "--x {x}: unknown axis; use iteration, samples, oracle_queries, grad_steps or wall_ms"
                 )
             })?;
         if spec.x == wind_plot::XAxis::Iteration {
@@ -408,7 +408,16 @@ fn plot(results_dir: &Path, out: &Path, x: Option<&str>) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let svg = out.join(format!("{file}.svg"));
     let png = out.join(format!("{file}.png"));
-    let s = wind_plot::plot_csv(&results_dir.join("metrics.csv"), &spec, &svg, &png)?;
+    let metrics_csv = results_dir.join("metrics.csv");
+    let s = if spec.x == wind_plot::XAxis::WallMs {
+        let rows = with_wall_ms(
+            wind_plot::read_rows(&metrics_csv)?,
+            &results_dir.join("wall.csv"),
+        )?;
+        wind_plot::plot_rows(&rows, &spec, &svg, &png)?
+    } else {
+        wind_plot::plot_csv(&metrics_csv, &spec, &svg, &png)?
+    };
     eprintln!(
         "wrote {} and {} ({} panels, {} series)",
         svg.display(),
@@ -417,6 +426,49 @@ fn plot(results_dir: &Path, out: &Path, x: Option<&str>) -> Result<()> {
         s.series
     );
     Ok(())
+}
+
+/// Give every metric row the mean over seeds of the wall-clock ms at which its (game, method)
+/// reached its iteration, from `wall.csv`, so runs stay aligned by iteration and the band over
+/// seeds is meaningful.
+fn with_wall_ms(mut rows: Vec<wind_plot::Row>, wall: &Path) -> Result<Vec<wind_plot::Row>> {
+    use std::collections::HashMap;
+    let mut rd = csv::Reader::from_path(wall).with_context(|| {
+        format!(
+            "cannot read {}: --x wall_ms needs the wall.csv that `wind run` writes",
+            wall.display()
+        )
+    })?;
+    let mut sum: HashMap<(String, String, u64), (f64, u64)> = HashMap::new();
+    for (i, rec) in rd.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: row {}", wall.display(), i + 2))?;
+        let it: u64 = rec[3]
+            .parse()
+            .with_context(|| format!("{}: row {}: iteration", wall.display(), i + 2))?;
+        let ms: f64 = rec[4]
+            .parse()
+            .with_context(|| format!("{}: row {}: wall_ms", wall.display(), i + 2))?;
+        let e = sum
+            .entry((rec[0].to_string(), rec[1].to_string(), it))
+            .or_default();
+        e.0 += ms;
+        e.1 += 1;
+    }
+    for r in &mut rows {
+        let (s, n) = sum
+            .get(&(r.game.clone(), r.method.clone(), r.iteration))
+            .with_context(|| {
+                format!(
+                    "{}: no wall time for {}/{} iteration {}",
+                    wall.display(),
+                    r.game,
+                    r.method,
+                    r.iteration
+                )
+            })?;
+        r.wall_ms = (s / *n as f64).round().max(1.0) as u64;
+    }
+    Ok(rows)
 }
 
 fn solve(path: &Path, beta: f64, reference: Option<&Path>, json: bool) -> Result<()> {

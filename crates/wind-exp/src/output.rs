@@ -6,7 +6,7 @@
 //! earlier result is reported.
 
 use crate::config::Experiment;
-use crate::runner::{MetricRow, RunOptions, RunSummary};
+use crate::runner::{MetricRow, RunOptions, RunSummary, WallRow};
 use crate::{ExpError, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -100,6 +100,7 @@ pub fn host_info() -> serde_json::Value {
 pub fn write_results(
     exp: &Experiment,
     rows: &[MetricRow],
+    wall: &[WallRow],
     runs: &[RunSummary],
     opts: &RunOptions,
     backend: Option<&str>,
@@ -160,6 +161,19 @@ pub fn write_results(
             }),
         )?;
         write_csv(
+            &tmp.join("wall.csv"),
+            &["game", "method", "seed", "iteration", "wall_ms"],
+            wall.iter().map(|w| {
+                vec![
+                    w.game.clone(),
+                    w.method.clone(),
+                    w.seed.to_string(),
+                    w.iteration.to_string(),
+                    format!("{:.3}", w.ms),
+                ]
+            }),
+        )?;
+        write_csv(
             &tmp.join("timing.csv"),
             &["experiment", "game", "method", "seed", "wall_seconds"],
             runs.iter().map(|r| {
@@ -181,7 +195,7 @@ pub fn write_results(
             "backend": backend,
             "created_unix": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
             "rows": rows.len(),
-            "files": ["metrics.csv", "runs.csv", "timing.csv", "manifest.json"],
+            "files": ["metrics.csv", "runs.csv", "timing.csv", "wall.csv", "manifest.json"],
         });
         let mpath = tmp.join("manifest.json");
         let mut f = std::fs::File::create(&mpath).map_err(|e| io_err(&mpath, e))?;

@@ -115,6 +115,9 @@ struct Recorder<'a> {
     seed: u64,
     kl_pos: usize,
     rows: &'a mut Vec<MetricRow>,
+    wall: &'a mut Vec<WallRow>,
+    t0: Instant,
+    last_ms: f64,
     curve: Vec<(usize, f64)>,
     last: Vec<MetricRow>,
     last_written: bool,
@@ -128,6 +131,7 @@ impl<'a> Recorder<'a> {
         seed: u64,
         kl_pos: usize,
         rows: &'a mut Vec<MetricRow>,
+        wall: &'a mut Vec<WallRow>,
     ) -> Self {
         Self {
             exp,
@@ -136,6 +140,9 @@ impl<'a> Recorder<'a> {
             seed,
             kl_pos,
             rows,
+            wall,
+            t0: Instant::now(),
+            last_ms: 0.0,
             curve: Vec::new(),
             last: Vec::new(),
             last_written: true,
@@ -145,6 +152,15 @@ impl<'a> Recorder<'a> {
     /// Record the final iteration if it was skipped by `log_every`; return the KL curve.
     fn finish(self) -> Vec<(usize, f64)> {
         if !self.last_written {
+            if let Some(r) = self.last.first() {
+                self.wall.push(WallRow {
+                    game: self.game.to_string(),
+                    method: self.method.to_string(),
+                    seed: self.seed,
+                    iteration: r.iteration,
+                    ms: self.last_ms,
+                });
+            }
             self.rows.extend(self.last);
         }
         self.curve
@@ -168,15 +184,38 @@ impl Observer for Recorder<'_> {
                 });
             }
         }
+        self.last_ms = self.t0.elapsed().as_secs_f64() * 1e3;
         self.last_written = it.is_multiple_of(self.exp.log_every);
         if self.last_written {
             self.rows.extend(self.last.iter().cloned());
+            self.wall.push(WallRow {
+                game: self.game.to_string(),
+                method: self.method.to_string(),
+                seed: self.seed,
+                iteration: it,
+                ms: self.last_ms,
+            });
         }
     }
 }
 
-/// Rows and summaries of one (game, seed) unit.
-type UnitOutput = (Vec<MetricRow>, Vec<RunSummary>);
+/// Wall-clock time at a recorded iteration (written to `wall.csv`, never to `metrics.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WallRow {
+    /// Game label.
+    pub game: String,
+    /// Method name.
+    pub method: String,
+    /// Seed.
+    pub seed: u64,
+    /// Iteration.
+    pub iteration: usize,
+    /// Milliseconds since the run started (including the metric computations).
+    pub ms: f64,
+}
+
+/// Rows, wall times and summaries of one (game, seed) unit.
+type UnitOutput = (Vec<MetricRow>, Vec<WallRow>, Vec<RunSummary>);
 
 fn run_unit(
     exp: &Experiment,
@@ -218,12 +257,13 @@ fn run_unit(
         metrics: metrics.clone(),
     };
     let mut rows = Vec::new();
+    let mut wall = Vec::new();
     let mut runs = Vec::new();
     for m in &exp.methods {
         let mut solver = build_solver(m);
         let name = solver.name();
         let t0 = Instant::now();
-        let mut rec = Recorder::new(exp, &label, &name, seed, kl_pos, &mut rows);
+        let mut rec = Recorder::new(exp, &label, &name, seed, kl_pos, &mut rows, &mut wall);
         let rep = ex.run(solver.as_mut(), &problem, &mut rec);
         let curve = rec.finish();
         let wall = t0.elapsed().as_secs_f64();
@@ -263,7 +303,7 @@ fn run_unit(
                 &dev.device,
             )
             .map_err(|e| crate::ExpError::Learner(format!("{label}, {name}: {e}")))?;
-            let mut rec = Recorder::new(exp, &label, &name, seed, kl_pos, &mut rows);
+            let mut rec = Recorder::new(exp, &label, &name, seed, kl_pos, &mut rows, &mut wall);
             let rep = run_learner(&mut learner, &problem, &budget, &metrics, &mut rec);
             rec.finish();
             runs.push(RunSummary {
@@ -279,7 +319,7 @@ fn run_unit(
             });
         }
     }
-    Ok((rows, runs))
+    Ok((rows, wall, runs))
 }
 
 /// Run an experiment and write `results/<name>/` atomically.
@@ -329,14 +369,16 @@ pub fn run_experiment(exp: &Experiment, opts: &RunOptions) -> Result<RunOutput> 
     });
     pb.finish_and_clear();
     let mut rows = Vec::new();
+    let mut wall = Vec::new();
     let mut runs = Vec::new();
     for slot in slots.into_inner().expect("no poisoned lock") {
-        let (r, s) = slot.expect("every unit ran")?;
+        let (r, w, s) = slot.expect("every unit ran")?;
         rows.extend(r);
+        wall.extend(w);
         runs.extend(s);
     }
     let backend = device.as_ref().map(|d| d.name.clone());
-    let files = write_results(exp, &rows, &runs, opts, backend.as_deref())?;
+    let files = write_results(exp, &rows, &wall, &runs, opts, backend.as_deref())?;
     Ok(RunOutput {
         files,
         rows: rows.len(),

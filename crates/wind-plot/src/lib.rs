@@ -60,6 +60,9 @@ pub enum XAxis {
     OracleQueries,
     /// Number of gradient steps so far (`grad_steps` column).
     GradSteps,
+    /// Wall-clock milliseconds to reach the iteration, mean over seeds (from `wall.csv`,
+    /// joined by `wind plot --x wall_ms`; 0 in `metrics.csv`, which stays byte-stable).
+    WallMs,
 }
 
 impl XAxis {
@@ -70,6 +73,7 @@ impl XAxis {
             XAxis::Samples => "samples",
             XAxis::OracleQueries => "oracle_queries",
             XAxis::GradSteps => "grad_steps",
+            XAxis::WallMs => "wall_ms",
         }
     }
 
@@ -80,6 +84,7 @@ impl XAxis {
             XAxis::Samples => "samples",
             XAxis::OracleQueries => "oracle queries",
             XAxis::GradSteps => "gradient steps",
+            XAxis::WallMs => "wall-clock ms (mean over seeds)",
         }
     }
 
@@ -90,6 +95,7 @@ impl XAxis {
             XAxis::Samples => row.samples,
             XAxis::OracleQueries => row.oracle_queries,
             XAxis::GradSteps => row.grad_steps,
+            XAxis::WallMs => row.wall_ms,
         }
     }
 }
@@ -156,6 +162,8 @@ pub struct Row {
     pub oracle_queries: u64,
     /// Gradient steps so far.
     pub grad_steps: u64,
+    /// Wall-clock milliseconds (not in `metrics.csv`: 0 there; filled from `wall.csv`).
+    pub wall_ms: u64,
     /// Metric name (one panel column per metric).
     pub metric: String,
     /// Metric value.
@@ -376,6 +384,7 @@ pub fn read_rows(csv: &Path) -> Result<Vec<Row>, PlotError> {
             samples: int(5)?,
             oracle_queries: int(6)?,
             grad_steps: int(7)?,
+            wall_ms: 0,
             metric: field(8).to_string(),
             value,
         };
@@ -977,6 +986,7 @@ mod tests {
             samples: it * 10,
             oracle_queries: it * 2,
             grad_steps: it,
+            wall_ms: 0,
             metric: "gap".into(),
             value,
         }
