@@ -72,6 +72,8 @@ pub struct Mlp {
 }
 
 /// The trainable part of a policy.
+// One value per learner (not per sample): the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum PolicyNet {
     /// Tabular softmax.
