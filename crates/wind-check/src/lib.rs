@@ -480,6 +480,35 @@ pub fn loglog_slope(points: &[(f64, f64)]) -> f64 {
     sxy / sxx
 }
 
+/// One iteration of a tabular learner (`batch` prompts, `steps` Adam steps) on the CPU.
+fn one_iteration(
+    kind: LearnerKind,
+    batch: usize,
+    steps: usize,
+    oracle: OracleMode,
+    game: &Game,
+    reference: &Policy,
+    seed: u64,
+) -> Learner {
+    let dev = select_device(BackendChoice::Cpu).expect("cpu").device;
+    let mut spec = LearnerSpec::new(kind);
+    spec.batch = batch;
+    spec.steps = steps;
+    let mut l = Learner::new(
+        spec,
+        PolicyClass::Tabular {},
+        oracle,
+        game,
+        reference,
+        0.1,
+        seed,
+        &dev,
+    )
+    .expect("tabular needs no features");
+    l.iterate(game);
+    l
+}
+
 /// WIND-SQ's error against samples per iteration. One iteration from `π_t = π_ref` on one
 /// context with `m` prompts (Bernoulli labels), fitted to convergence; error =
 /// `KL(π_pop‖π_fit)` against the population minimiser `π_pop`. Derivation: each fitted
@@ -492,46 +521,23 @@ fn claim_sq_slope(_im: &Impls, full: bool) -> Outcome {
     let r = ReferenceSpec::SoftmaxGaussian { sigma: 0.5 }
         .build(&g, 7, Path::new("."))
         .expect("valid");
-    let dev = select_device(BackendChoice::Cpu).expect("cpu").device;
-    let pop = {
-        let mut spec = LearnerSpec::new(LearnerKind::WindSq { eta: 1.0 });
-        spec.batch = 1 << 17;
-        spec.steps = 400;
-        let mut l = Learner::new(
-            spec,
-            PolicyClass::Tabular {},
-            OracleMode::Exact,
-            &g,
-            &r,
-            0.1,
-            0,
-            &dev,
-        )
-        .expect("tabular");
-        l.iterate(&g);
-        l.policy()
-    };
+    let sq = LearnerKind::WindSq { eta: 1.0 };
+    let pop = one_iteration(sq.clone(), 1 << 17, 400, OracleMode::Exact, &g, &r, 0).policy();
     let sizes = [64usize, 256, 1024, 4096];
     let seeds = if full { 12 } else { 6 };
     let mut pts = vec![];
     for &m in &sizes {
         let mut tot = 0.0;
         for seed in 0..seeds {
-            let mut spec = LearnerSpec::new(LearnerKind::WindSq { eta: 1.0 });
-            spec.batch = m;
-            spec.steps = 400;
-            let mut l = Learner::new(
-                spec,
-                PolicyClass::Tabular {},
+            let l = one_iteration(
+                sq.clone(),
+                m,
+                400,
                 OracleMode::Bernoulli,
                 &g,
                 &r,
-                0.1,
                 100 + seed,
-                &dev,
-            )
-            .expect("tabular");
-            l.iterate(&g);
+            );
             tot += metrics::kl(&g, &pop, &l.policy());
         }
         pts.push((m as f64, tot / seeds as f64));
@@ -554,23 +560,8 @@ fn claim_sq_slope(_im: &Impls, full: bool) -> Outcome {
 fn claim_queries(_im: &Impls, _full: bool) -> Outcome {
     let g = cyclic(1, 6, 3);
     let r = Policy::uniform(3, 6);
-    let dev = select_device(BackendChoice::Cpu).expect("cpu").device;
     let q = |kind: LearnerKind| {
-        let mut spec = LearnerSpec::new(kind);
-        spec.batch = 10;
-        spec.steps = 1;
-        let mut l = Learner::new(
-            spec,
-            PolicyClass::Tabular {},
-            OracleMode::Bernoulli,
-            &g,
-            &r,
-            0.1,
-            0,
-            &dev,
-        )
-        .expect("tabular");
-        l.iterate(&g);
+        let l = one_iteration(kind, 10, 1, OracleMode::Bernoulli, &g, &r, 0);
         l.counters().oracle_queries as f64 / 10.0
     };
     let (w, s) = (

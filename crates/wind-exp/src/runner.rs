@@ -150,20 +150,24 @@ impl<'a> Recorder<'a> {
     }
 
     /// Record the final iteration if it was skipped by `log_every`; return the KL curve.
-    fn finish(self) -> Vec<(usize, f64)> {
+    fn finish(mut self) -> Vec<(usize, f64)> {
         if !self.last_written {
-            if let Some(r) = self.last.first() {
-                self.wall.push(WallRow {
-                    game: self.game.to_string(),
-                    method: self.method.to_string(),
-                    seed: self.seed,
-                    iteration: r.iteration,
-                    ms: self.last_ms,
-                });
+            if let Some(it) = self.last.first().map(|r| r.iteration) {
+                self.push_wall(it);
             }
             self.rows.extend(self.last);
         }
         self.curve
+    }
+
+    fn push_wall(&mut self, iteration: usize) {
+        self.wall.push(WallRow {
+            game: self.game.to_string(),
+            method: self.method.to_string(),
+            seed: self.seed,
+            iteration,
+            ms: self.last_ms,
+        });
     }
 }
 
@@ -188,13 +192,7 @@ impl Observer for Recorder<'_> {
         self.last_written = it.is_multiple_of(self.exp.log_every);
         if self.last_written {
             self.rows.extend(self.last.iter().cloned());
-            self.wall.push(WallRow {
-                game: self.game.to_string(),
-                method: self.method.to_string(),
-                seed: self.seed,
-                iteration: it,
-                ms: self.last_ms,
-            });
+            self.push_wall(it);
         }
     }
 }

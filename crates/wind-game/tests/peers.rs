@@ -12,6 +12,22 @@ fn fixture() -> Value {
     serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap()
 }
 
+/// The game of a fixture entry, its name and its number of actions.
+fn game_of(g: &Value) -> (&str, Game, usize) {
+    let p: Vec<Vec<f64>> = g["preference"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(vecf)
+        .collect();
+    let n = p.len();
+    (
+        g["name"].as_str().unwrap(),
+        Game::from_matrices(&[p], None).unwrap(),
+        n,
+    )
+}
+
 fn vecf(v: &Value) -> Vec<f64> {
     v.as_array()
         .unwrap()
@@ -31,14 +47,7 @@ fn nash_agrees_with_every_peer() {
     let f = fixture();
     let mut worst: std::collections::BTreeMap<String, f64> = Default::default();
     for g in f["games"].as_array().unwrap() {
-        let name = g["name"].as_str().unwrap();
-        let p: Vec<Vec<f64>> = g["preference"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(vecf)
-            .collect();
-        let game = Game::from_matrices(&[p], None).unwrap();
+        let (name, game, _) = game_of(g);
         let sol = solve_nash(&game).unwrap();
         let ours = sol.policy();
         let x = ours.probs(0);
@@ -94,15 +103,7 @@ fn regularized_equilibrium_is_the_logit_qre() {
     let f = fixture();
     let mut worst: f64 = 0.0;
     for g in f["games"].as_array().unwrap() {
-        let name = g["name"].as_str().unwrap();
-        let p: Vec<Vec<f64>> = g["preference"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(vecf)
-            .collect();
-        let n = p.len();
-        let game = Game::from_matrices(&[p], None).unwrap();
+        let (name, game, n) = game_of(g);
         for q in g["qre"].as_array().unwrap() {
             let beta = q["beta"].as_f64().unwrap();
             assert!(

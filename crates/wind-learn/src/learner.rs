@@ -347,6 +347,8 @@ pub struct Learner {
     spec: LearnerSpec,
     beta: f64,
     net: Option<LearnerNet>,
+    /// The exact distribution of `net`, extracted once per parameter change.
+    current: Policy,
     anchor: Option<PolicyNet>,
     consts: PolicyConsts,
     reference: Policy,
@@ -395,7 +397,9 @@ impl Learner {
         let offset = Param::from_tensor(t1(vec![0.0; c], device).require_grad());
         let anchor = matches!(spec.kind, LearnerKind::Jbond { .. }).then(|| policy.snapshot());
         let stream = spec.name();
+        let current = policy.to_policy(&consts);
         Ok(Self {
+            current,
             optim: AdamConfig::new().init(),
             oracle: Oracle::new(oracle, WindRng::derive(seed, &format!("oracle/{stream}"))),
             sampler: Sampler::new(WindRng::derive(seed, &format!("sampler/{stream}"))),
@@ -423,7 +427,7 @@ impl Learner {
 
     /// The current policy's exact distribution.
     pub fn policy(&self) -> Policy {
-        self.net().policy.to_policy(&self.consts)
+        self.current.clone()
     }
 
     /// The trainable parameters.
@@ -433,6 +437,7 @@ impl Learner {
 
     /// Replace the parameters (tests use this to start from a chosen point).
     pub fn set_net(&mut self, net: LearnerNet) {
+        self.current = net.policy.to_policy(&self.consts);
         self.net = Some(net);
     }
 
@@ -469,7 +474,7 @@ impl Learner {
 
     /// One outer iteration.
     pub fn iterate(&mut self, game: &Game) -> IterStats {
-        let old = self.policy();
+        let old = self.current.clone();
         let (batch, skipped) = self.draw_batch(game, &old);
         let mut stats = IterStats {
             loss: 0.0,
@@ -477,16 +482,20 @@ impl Learner {
             skipped_pairs: skipped,
         };
         if !matches!(batch, Batch::Empty) {
-            for _ in 0..self.spec.steps {
+            for step in 0..self.spec.steps {
                 let net = self.net.take().expect("net present");
                 let (loss, scale) = self.loss(&net, &batch);
-                let value = loss.clone().into_data().try_to_vec::<f32>().expect("f32")[0] as f64;
+                if step + 1 == self.spec.steps {
+                    // read the loss back once per iteration (a device sync on a GPU)
+                    stats.loss =
+                        loss.clone().into_data().try_to_vec::<f32>().expect("f32")[0] as f64;
+                    stats.loss_scale = scale.0;
+                }
                 let grads = GradientsParams::from_grads(loss.backward(), &net);
                 self.net = Some(self.optim.step(self.spec.lr, net, grads));
                 self.grad_steps += 1;
-                stats.loss = value;
-                stats.loss_scale = scale.0;
             }
+            self.current = self.net().policy.to_policy(&self.consts);
         }
         if let (LearnerKind::Jbond { eta_j, .. }, Some(a)) = (&self.spec.kind, &self.anchor) {
             self.anchor = Some(a.lerp(&self.net().policy, *eta_j));
