@@ -3,7 +3,10 @@
 //! WIND / SPPO learners of fig2.
 
 pub mod generate;
+pub mod gguf_model;
 pub mod model;
+pub mod seqlearn;
+pub mod sft;
 
 pub use generate::{GenConfig, Generation, generate};
 pub use model::{LmConfig, Transformer};

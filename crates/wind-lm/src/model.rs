@@ -340,33 +340,34 @@ impl Transformer {
         }
     }
 
-    /// Hidden states after the final norm, `[B, T, d]`, for the `t` newest tokens of each row
-    /// (`tokens` is `[B·T]` row-major). With a cache, keys/values of earlier calls are reused
-    /// and this call's are appended.
-    fn hidden(
-        &self,
-        tokens: &[u32],
-        rows: &[RowState],
-        t: usize,
-        cache: Option<&mut KvCache>,
-    ) -> Tensor<3> {
-        let c = &self.config;
-        let b = rows.len();
-        let (d, hd, nh, nkv) = (c.d_model, c.head_dim(), c.n_heads, c.n_kv_heads);
+    fn embed(&self, tokens: &[u32]) -> Tensor<2> {
         let device = self.device();
-        let past = cache.as_ref().map_or(0, |k| k.len);
-        let g = self.geometry(rows, t, past);
         let ids: Vec<i64> = tokens.iter().map(|&x| x as i64).collect();
-        let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [b * t]), &device);
-        let mut x = self.net.embed.val().select(0, ids); // [B·T, d]
-        let mut cache = cache;
+        let n = ids.len();
+        let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), &device);
+        self.net.embed.val().select(0, ids) // [B·T, d]
+    }
+
+    /// Run blocks `layers` on residual stream `x: [B·T, d]`.
+    fn run_blocks(
+        &self,
+        mut x: Tensor<2>,
+        g: &Geometry,
+        b: usize,
+        t: usize,
+        layers: std::ops::Range<usize>,
+        mut cache: Option<&mut KvCache>,
+    ) -> Tensor<2> {
+        let c = &self.config;
+        let (hd, nh, nkv) = (c.head_dim(), c.n_heads, c.n_kv_heads);
         if let Some(k) = cache.as_deref_mut()
             && k.layers.len() != c.n_layers
         {
             k.layers = vec![None; c.n_layers];
         }
         let scale = 1.0 / (hd as f64).sqrt();
-        for (l, blk) in self.net.blocks.iter().enumerate() {
+        for l in layers {
+            let blk = &self.net.blocks[l];
             let h = rms_norm(x.clone(), blk.attn_norm.val(), c.norm_eps);
             let q = h.clone().matmul(blk.wq.val()).reshape([b, t, nh, hd]).swap_dims(1, 2);
             let k = h.clone().matmul(blk.wk.val()).reshape([b, t, nkv, hd]).swap_dims(1, 2);
@@ -403,10 +404,28 @@ impl Transformer {
             let up = h.matmul(blk.w_up.val());
             x = x + (gate * up).matmul(blk.w_down.val());
         }
+        x
+    }
+
+    /// Hidden states after the final norm, `[B, T, d]`, for the `t` newest tokens of each row
+    /// (`tokens` is `[B·T]` row-major). With a cache, keys/values of earlier calls are reused
+    /// and this call's are appended.
+    fn hidden(
+        &self,
+        tokens: &[u32],
+        rows: &[RowState],
+        t: usize,
+        mut cache: Option<&mut KvCache>,
+    ) -> Tensor<3> {
+        let b = rows.len();
+        let past = cache.as_ref().map_or(0, |k| k.len);
+        let g = self.geometry(rows, t, past);
+        let x = self.embed(tokens);
+        let x = self.run_blocks(x, &g, b, t, 0..self.config.n_layers, cache.as_deref_mut());
         if let Some(k) = cache {
             k.len = past + t;
         }
-        rms_norm(x, self.net.norm.val(), c.norm_eps).reshape([b, t, d])
+        rms_norm(x, self.net.norm.val(), self.config.norm_eps).reshape([b, t, self.config.d_model])
     }
 
     /// Logits `[N, vocab]` of hidden rows `[N, d]`.
@@ -429,51 +448,31 @@ impl Transformer {
     /// tokens' log-probabilities (the stop token included when present). The head is applied
     /// only at response positions.
     pub fn sequence_logprobs(&self, prompts: &[&[u32]], responses: &[&[u32]]) -> Tensor<1> {
-        assert_eq!(prompts.len(), responses.len());
-        let b = prompts.len();
-        let lens: Vec<usize> = (0..b).map(|i| prompts[i].len() + responses[i].len()).collect();
-        let l = lens.iter().copied().max().unwrap_or(0);
-        assert!(l >= 2, "sequence_logprobs needs a prompt token before the response");
-        let t = l - 1; // inputs are row[..l-1], targets row[1..]
-        let mut toks = Vec::with_capacity(b);
-        let mut valid = Vec::with_capacity(b);
-        let mut pick = Vec::new(); // flat index into [B·T] of each response token's predictor
-        let mut target = Vec::new();
-        let mut owner = Vec::new();
-        for i in 0..b {
-            assert!(!prompts[i].is_empty(), "every prompt needs at least one token");
-            let pad = l - lens[i];
-            let mut row = vec![0u32; pad];
-            row.extend_from_slice(prompts[i]);
-            row.extend_from_slice(responses[i]);
-            let mut ok = vec![false; pad];
-            ok.extend(std::iter::repeat_n(true, lens[i]));
-            for (k, &y) in responses[i].iter().enumerate() {
-                let at = pad + prompts[i].len() + k; // position of y in the row
-                pick.push((i * t + at - 1) as i64);
-                target.push(y as i64);
-                owner.push(i);
-            }
-            row.truncate(t);
-            ok.truncate(t);
-            toks.push(row);
-            valid.push(ok);
-        }
+        let batch = SeqBatch::new(self, prompts, responses, 0);
+        self.batch_logprobs(&batch)
+    }
+
+    /// `log π(y|x)` of a prepared batch, `[B]` (differentiable in the blocks from
+    /// `batch.start_layer` on, the final norm and the head).
+    pub fn batch_logprobs(&self, batch: &SeqBatch) -> Tensor<1> {
         let device = self.device();
-        let n = pick.len();
+        let (b, t) = (batch.b, batch.t);
+        let n = batch.target.len();
         if n == 0 {
             return Tensor::zeros([b], &device);
         }
-        let (rows, flat, _) = pack(&toks, &valid);
-        let h = self.hidden(&flat, &rows, t, None);
-        let d = self.config.d_model;
-        let h = h.reshape([b * t, d]);
-        let idx = Tensor::<1, Int>::from_data(TensorData::new(pick, [n]), &device);
+        let x = match &batch.prefix {
+            Some(x) => x.clone(),
+            None => self.embed(&batch.flat),
+        };
+        let x = self.run_blocks(x, &batch.geometry, b, t, batch.start_layer..self.config.n_layers, None);
+        let h = rms_norm(x, self.net.norm.val(), self.config.norm_eps);
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(batch.pick.clone(), [n]), &device);
         let lp = log_softmax(self.head(h.select(0, idx)), 1); // [N, V]
-        let tg = Tensor::<2, Int>::from_data(TensorData::new(target, [n, 1]), &device);
+        let tg = Tensor::<2, Int>::from_data(TensorData::new(batch.target.clone(), [n, 1]), &device);
         let tok = lp.gather(1, tg); // [N, 1]
         let mut assign = vec![0.0f32; b * n];
-        for (k, &i) in owner.iter().enumerate() {
+        for (k, &i) in batch.owner.iter().enumerate() {
             assign[i * n + k] = 1.0;
         }
         let a = Tensor::<2>::from_data(TensorData::new(assign, [b, n]), &device);
@@ -641,4 +640,70 @@ pub fn sample_token(logp: &[f32], temperature: f64, top_p: f64, u: f64) -> u32 {
 /// A uniform in `[0,1)` from a ChaCha stream.
 pub(crate) fn uniform(rng: &mut ChaCha8Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A batch of (prompt, response) rows prepared once for repeated log-prob evaluation: padded
+/// tokens, attention geometry, response positions, and — when the first `start_layer` blocks
+/// are frozen — their output, computed once without a graph (the expensive part of
+/// fine-tuning only the last blocks).
+pub struct SeqBatch {
+    b: usize,
+    t: usize,
+    flat: Vec<u32>,
+    geometry: Geometry,
+    pick: Vec<i64>,
+    target: Vec<i64>,
+    owner: Vec<usize>,
+    start_layer: usize,
+    prefix: Option<Tensor<2>>,
+}
+
+impl SeqBatch {
+    /// Prepare rows; blocks `0..frozen` (and the embedding) are run now, detached.
+    pub fn new(model: &Transformer, prompts: &[&[u32]], responses: &[&[u32]], frozen: usize) -> Self {
+        assert_eq!(prompts.len(), responses.len());
+        let frozen = frozen.min(model.config.n_layers);
+        let b = prompts.len();
+        let lens: Vec<usize> = (0..b).map(|i| prompts[i].len() + responses[i].len()).collect();
+        let l = lens.iter().copied().max().unwrap_or(0).max(2);
+        let t = l - 1; // inputs are row[..l-1], targets row[1..]
+        let mut flat = Vec::with_capacity(b * t);
+        let mut rows = Vec::with_capacity(b);
+        let (mut pick, mut target, mut owner) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..b {
+            assert!(!prompts[i].is_empty(), "every prompt needs at least one token");
+            let pad = l - lens[i];
+            let mut row = vec![0u32; pad];
+            row.extend_from_slice(prompts[i]);
+            row.extend_from_slice(responses[i]);
+            let mut ok = vec![false; pad];
+            ok.extend(std::iter::repeat_n(true, lens[i]));
+            for (k, &y) in responses[i].iter().enumerate() {
+                let at = pad + prompts[i].len() + k; // position of y in the row
+                pick.push((i * t + at - 1) as i64);
+                target.push(y as i64);
+                owner.push(i);
+            }
+            row.resize(l, 0);
+            ok.resize(l, false);
+            flat.extend_from_slice(&row[..t]);
+            rows.push(RowState::new(ok[..t].to_vec()));
+        }
+        let geometry = model.geometry(&rows, t, 0);
+        let prefix = (frozen > 0).then(|| {
+            let x = model.embed(&flat).detach();
+            model.run_blocks(x, &geometry, b, t, 0..frozen, None).detach()
+        });
+        SeqBatch { b, t, flat, geometry, pick, target, owner, start_layer: frozen, prefix }
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.b
+    }
+
+    /// No rows.
+    pub fn is_empty(&self) -> bool {
+        self.b == 0
+    }
 }
