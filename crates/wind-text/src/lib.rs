@@ -1,0 +1,6 @@
+//! Text side of `wind`'s language-model track (no burn dependency).
+
+pub mod gguf;
+pub mod tokenizer;
+pub mod judge;
+pub mod data;
