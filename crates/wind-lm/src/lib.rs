@@ -2,6 +2,7 @@
 //! log-probabilities, the small Shakespeare model, SmolLM2 from GGUF, and the sequence-level
 //! WIND / SPPO learners of fig2.
 
+pub mod fig2;
 pub mod generate;
 pub mod gguf_model;
 pub mod model;

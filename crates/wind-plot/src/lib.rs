@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 mod font;
+pub mod fig2;
 
 /// Columns the input CSV must have (in any order; extra columns are ignored).
 pub const COLUMNS: [&str; 10] = [

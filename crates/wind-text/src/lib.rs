@@ -3,4 +3,5 @@
 pub mod gguf;
 pub mod tokenizer;
 pub mod judge;
+pub mod vader;
 pub mod data;

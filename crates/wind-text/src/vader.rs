@@ -12,12 +12,13 @@
 //!   punctuation removed — unless that leaves two characters or fewer, in which case the
 //!   original piece is kept (so `:)` survives, but so does `ok!`, which then is not the
 //!   lexicon word `ok`). No token is dropped for being short.
-//! * A word directly before a sentiment word that is `so` or `this` multiplies it by 1.25
-//!   (the "never so/this" rule's condition is `never so|this … or so|this`), on top of `so`
-//!   being a booster.
+//! * `so` or `this` directly before a sentiment word multiplies it by 1.25 whenever the third
+//!   word back exists and is not a lexicon word (the "never so/this" rule's condition is
+//!   `never so|this … or so|this`), on top of `so` being a booster.
 //! * Negation is the 59-word `NEGATE` list or any token containing `n't` (the typographic
 //!   apostrophe in `don’t` does not count).
-//! * "no" before a lexicon word is neutralised and negates up to two words after it.
+//! * "no" directly before a lexicon word scores 0 instead of its own −1.2, and "no" negates a
+//!   lexicon word one or two words after it (three, with `or`/`nor` just before the word).
 //! * The "but" rule halves the valence of words before the first `but` and multiplies later
 //!   ones by 1.5 — located with Python's `list.index(value)`, i.e. at the *first position
 //!   holding an equal value*, which can hit a different word than the one being visited.
@@ -37,6 +38,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
 /// Booster increment `B_INCR` (empirical mean intensity increase of a booster word).
@@ -55,18 +57,49 @@ const LEXICON_TXT: &str = include_str!("../data/vader_lexicon.txt");
 /// `emoji_utf8_lexicon.txt` of vaderSentiment 3.3.2, byte for byte.
 const EMOJI_TXT: &str = include_str!("../data/emoji_utf8_lexicon.txt");
 
-/// The `NEGATE` list of vaderSentiment 3.3.2.
-const NEGATE: [&str; 59] = [
-    "aint", "arent", "cannot", "cant", "couldnt", "darent", "didnt", "doesnt", "ain't", "aren't",
-    "can't", "couldn't", "daren't", "didn't", "doesn't", "dont", "hadnt", "hasnt", "havent",
-    "isnt", "mightnt", "mustnt", "neither", "don't", "hadn't", "hasn't", "haven't", "isn't",
-    "mightn't", "mustn't", "neednt", "needn't", "never", "none", "nope", "nor", "not", "nothing",
-    "nowhere", "oughtnt", "shant", "shouldnt", "uhuh", "wasnt", "werent", "oughtn't", "shan't",
-    "shouldn't", "uh-uh", "wasn't", "weren't", "without", "wont", "wouldnt", "won't", "wouldn't",
-    "rarely", "seldom", "despite",
-];
+/// Membership in the `NEGATE` list of vaderSentiment 3.3.2 (59 words).
+#[rustfmt::skip]
+fn is_negate_word(word: &str) -> bool {
+    matches!(
+        word,
+        "aint" | "arent" | "cannot" | "cant" | "couldnt" | "darent" | "didnt" | "doesnt"
+            | "ain't" | "aren't" | "can't" | "couldn't" | "daren't" | "didn't" | "doesn't"
+            | "dont" | "hadnt" | "hasnt" | "havent" | "isnt" | "mightnt" | "mustnt" | "neither"
+            | "don't" | "hadn't" | "hasn't" | "haven't" | "isn't" | "mightn't" | "mustn't"
+            | "neednt" | "needn't" | "never" | "none" | "nope" | "nor" | "not" | "nothing"
+            | "nowhere" | "oughtnt" | "shant" | "shouldnt" | "uhuh" | "wasnt" | "werent"
+            | "oughtn't" | "shan't" | "shouldn't" | "uh-uh" | "wasn't" | "weren't" | "without"
+            | "wont" | "wouldnt" | "won't" | "wouldn't" | "rarely" | "seldom" | "despite"
+    )
+}
+
+/// FNV-1a, a fast hash for the compiled-in (not attacker-chosen) lexicon keys.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct FnvBuild;
+
+impl BuildHasher for FnvBuild {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
 
 /// `BOOSTER_DICT` of vaderSentiment 3.3.2 for one token (single-word keys).
+#[rustfmt::skip]
 fn booster(word: &str) -> Option<f64> {
     match word {
         "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably"
@@ -182,10 +215,10 @@ pub fn py_round(x: f64, ndigits: usize) -> f64 {
 
 struct Lexicons {
     /// Lexicon entry (as written in the file, not lower-cased) → mean valence.
-    words: HashMap<&'static str, f64>,
+    words: HashMap<&'static str, f64, FnvBuild>,
     /// Single-code-point emoji → description. (Multi-code-point keys of the file can never
     /// match: the Python code looks up one character at a time.)
-    emojis: HashMap<char, &'static str>,
+    emojis: HashMap<char, &'static str, FnvBuild>,
 }
 
 /// Python's `str.strip()` (whitespace per [`py_isspace`]).
@@ -198,7 +231,7 @@ fn lexicons() -> &'static Lexicons {
     LEX.get_or_init(|| {
         // make_lex_dict: lines of `rstrip('\n').split('\n')`, empty ones skipped, then
         // `line.strip().split('\t')[0:2]`; a later duplicate key overrides an earlier one.
-        let mut words = HashMap::with_capacity(7600);
+        let mut words = HashMap::with_capacity_and_hasher(7600, FnvBuild);
         for line in LEXICON_TXT.trim_end_matches('\n').split('\n') {
             if line.is_empty() {
                 continue;
@@ -207,12 +240,12 @@ fn lexicons() -> &'static Lexicons {
             let (Some(word), Some(measure)) = (f.next(), f.next()) else {
                 panic!("vendored data/vader_lexicon.txt: line without a tab: {line:?}");
             };
-            let v: f64 = measure
-                .parse()
-                .unwrap_or_else(|_| panic!("vendored data/vader_lexicon.txt: bad valence {line:?}"));
+            let v: f64 = measure.parse().unwrap_or_else(|_| {
+                panic!("vendored data/vader_lexicon.txt: bad valence {line:?}")
+            });
             words.insert(word, v);
         }
-        let mut emojis = HashMap::with_capacity(1300);
+        let mut emojis = HashMap::with_capacity_and_hasher(1300, FnvBuild);
         for line in EMOJI_TXT.trim_end_matches('\n').split('\n') {
             let mut f = py_strip(line).split('\t');
             let (Some(emoji), Some(description)) = (f.next(), f.next()) else {
@@ -267,7 +300,7 @@ struct Tok<'a> {
 impl Tok<'_> {
     /// `negated([word])` with `include_nt=True`.
     fn negated(&self) -> bool {
-        NEGATE.contains(&&*self.lower) || self.lower.contains("n't")
+        is_negate_word(&self.lower) || self.lower.contains("n't")
     }
 }
 
@@ -343,7 +376,11 @@ impl SentimentIntensityAnalyzer {
                 let raw = strip_punc_if_word(w);
                 let lower = py_lower(raw);
                 let lex = self.lex.words.get(&*lower).copied();
-                Tok { upper: py_isupper(raw), lower, lex }
+                Tok {
+                    upper: py_isupper(raw),
+                    lower,
+                    lex,
+                }
             })
             .collect();
         let n = toks.len();
@@ -437,11 +474,7 @@ fn sentiment_valence(toks: &[Tok<'_>], i: usize, is_cap_diff: bool) -> f64 {
 fn negation_check(mut valence: f64, toks: &[Tok<'_>], start_i: usize, i: usize) -> f64 {
     let w = |k: usize| -> &str { &toks[k].lower };
     match start_i {
-        0 => {
-            if toks[i - 1].negated() {
-                valence *= N_SCALAR;
-            }
-        }
+        0 if toks[i - 1].negated() => valence *= N_SCALAR,
         1 => {
             if w(i - 2) == "never" && (w(i - 1) == "so" || w(i - 1) == "this") {
                 valence *= 1.25;
@@ -475,24 +508,24 @@ fn special_idioms_check(mut valence: f64, toks: &[Tok<'_>], i: usize) -> f64 {
     let w = |k: usize| -> &str { &toks[k].lower };
     // Tokens hold no whitespace, so "a b" == key  <=>  the words are equal one by one.
     let sequences = [
-        special2(w(i - 1), w(i)),             // onezero
-        special3(w(i - 2), w(i - 1), w(i)),   // twoonezero
-        special2(w(i - 2), w(i - 1)),         // twoone
+        special2(w(i - 1), w(i)),               // onezero
+        special3(w(i - 2), w(i - 1), w(i)),     // twoonezero
+        special2(w(i - 2), w(i - 1)),           // twoone
         special3(w(i - 3), w(i - 2), w(i - 1)), // threetwoone
-        special2(w(i - 3), w(i - 2)),         // threetwo
+        special2(w(i - 3), w(i - 2)),           // threetwo
     ];
     if let Some(v) = sequences.into_iter().flatten().next() {
         valence = v;
     }
-    if n - 1 > i {
-        if let Some(v) = special2(w(i), w(i + 1)) {
-            valence = v;
-        }
+    if n - 1 > i
+        && let Some(v) = special2(w(i), w(i + 1))
+    {
+        valence = v;
     }
-    if n - 1 > i + 1 {
-        if let Some(v) = special3(w(i), w(i + 1), w(i + 2)) {
-            valence = v;
-        }
+    if n - 1 > i + 1
+        && let Some(v) = special3(w(i), w(i + 1), w(i + 2))
+    {
+        valence = v;
     }
     // Booster/dampener bigrams ("kind of", "sort of", "just enough"); the three-word n-gram
     // threetwoone can never be a booster key. Added without sign adjustment, as in Python.
@@ -521,13 +554,27 @@ fn least_check(mut valence: f64, toks: &[Tok<'_>], i: usize) -> f64 {
 /// `_but_check`, reproducing `for sentiment in sentiments: si = sentiments.index(sentiment)`:
 /// the visited value is scaled at the first position that currently holds an equal value.
 ///
-/// Zeros are skipped (scaling a zero changes nothing that the scores can see). Positions of
-/// the other values are kept per value (bit pattern; equal non-zero doubles have equal bits)
-/// in ordered sets, so the pass is `O(n log n)` instead of Python's `O(n²)`.
+/// Short texts run that loop literally. For long ones zeros are skipped (scaling a zero only
+/// changes the sign of a zero, which no score can see) and the positions of the other values
+/// are kept per value (bit pattern; equal non-zero doubles have equal bits) in ordered sets,
+/// so the pass is `O(n log n)` instead of Python's `O(n²)`.
 fn but_check(toks: &[Tok<'_>], sentiments: &mut [f64]) {
     let Some(bi) = toks.iter().position(|t| t.lower == "but") else {
         return;
     };
+    if sentiments.len() <= 64 {
+        // Python's loop, literally: the first position holding an equal value is scaled.
+        for k in 0..sentiments.len() {
+            let val = sentiments[k];
+            let si = sentiments[..k].iter().position(|&x| x == val).unwrap_or(k);
+            if si < bi {
+                sentiments[si] = val * 0.5;
+            } else if si > bi {
+                sentiments[si] = val * 1.5;
+            }
+        }
+        return;
+    }
     // Value bits -> positions < k holding that value.
     let mut at: HashMap<u64, BTreeSet<usize>> = HashMap::new();
     for k in 0..sentiments.len() {
@@ -536,10 +583,7 @@ fn but_check(toks: &[Tok<'_>], sentiments: &mut [f64]) {
             continue;
         }
         let key = val.to_bits();
-        let si = at
-            .get(&key)
-            .and_then(|s| s.first().copied())
-            .unwrap_or(k);
+        let si = at.get(&key).and_then(|s| s.first().copied()).unwrap_or(k);
         let new = if si < bi {
             val * 0.5
         } else if si > bi {
