@@ -587,10 +587,7 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
                 frozen_layers: tier.frozen_layers,
                 seed,
             };
-            let policy = Transformer {
-                config: base.config.clone(),
-                net: burn::module::Module::fork(base.net.clone(), &device.clone().autodiff()),
-            };
+            let policy = Transformer::from_host(base.config.clone(), base.to_host(), &device.clone().autodiff())?;
             let log = &mut *o.log;
             let recs = run_sequence_learner(&base, policy, spec, &run, &task, &reference, &mut |r| {
                 log(&format!(

@@ -120,9 +120,11 @@ impl SeqMethod {
     }
 }
 
-/// A learner as written in `[[learners]]` of fig2.
+/// A learner as written in `[[learners]]` of fig2. (Parsed in two stages — the common keys,
+/// then the method's own with `deny_unknown_fields` — because serde's `flatten` cannot reject
+/// unknown keys.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct SeqSpec {
     /// The method and its parameters.
     #[serde(flatten)]
@@ -134,6 +136,28 @@ pub struct SeqSpec {
     /// Display label (defaults to the method name).
     #[serde(default)]
     pub label: Option<String>,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for SeqSpec {
+    type Error = String;
+    fn try_from(mut m: serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
+        let steps = m
+            .remove("steps")
+            .ok_or("learner: missing key `steps` (Adam steps per iteration)")?;
+        let steps = steps
+            .as_u64()
+            .ok_or_else(|| format!("learner: steps = {steps} must be a positive integer"))? as usize;
+        let lr = m.remove("lr").ok_or("learner: missing key `lr` (Adam learning rate)")?;
+        let lr = lr.as_f64().ok_or_else(|| format!("learner: lr = {lr} must be a number"))?;
+        let label = match m.remove("label") {
+            None => None,
+            Some(serde_json::Value::String(s)) => Some(s),
+            Some(v) => return Err(format!("learner: label = {v} must be a string")),
+        };
+        let method: SeqMethod =
+            serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| format!("learner: {e}"))?;
+        Ok(SeqSpec { method, steps, lr, label })
+    }
 }
 
 impl SeqSpec {

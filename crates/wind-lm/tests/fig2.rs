@@ -1,0 +1,152 @@
+//! A one-iteration tiny fig2 run end to end (synthetic corpus, a few SFT steps): both methods
+//! in the CSV, judge calls per prompt (SPPO K², WIND 1), samples, deterministic bytes; and bad
+//! configurations rejected with the key and the fix.
+
+use std::path::Path;
+use wind_lm::fig2::{Fig2Options, load_config, run_fig2, shakespeare_prompts};
+
+const TOML: &str = r#"
+name = "fig2t"
+default_tier = "tiny"
+[tiers.tiny]
+iterations = 1
+seeds = [3]
+labels = "bernoulli"
+max_seq = 96
+[tiers.tiny.model]
+source = "tiny"
+d_model = 32
+n_layers = 2
+n_heads = 4
+n_kv_heads = 2
+d_ff = 64
+[tiers.tiny.model.sft]
+steps = 4
+batch = 4
+seq = 32
+lr = 3e-3
+val_frac = 0.3
+eval_every = 2
+[tiers.tiny.prompts]
+source = "shakespeare"
+train = 3
+eval = 4
+words = 2
+[tiers.tiny.sampling]
+max_tokens = 12
+[[tiers.tiny.learners]]
+method = "wind_sq"
+eta = 1.0
+beta = 0.1
+steps = 2
+lr = 1e-3
+[[tiers.tiny.learners]]
+method = "sppo"
+eta = 1.0
+k = 5
+steps = 2
+lr = 1e-3
+"#;
+
+fn corpus() -> String {
+    let speakers = ["ROMEO", "JULIET", "KING HENRY", "OLIVER", "CHARLES", "ROSALIND"];
+    let lines = [
+        "O happy dagger, this is thy sheath",
+        "What light through yonder window breaks",
+        "I love thee well and thou art sweet",
+        "Hateful and cruel is this bitter night",
+        "Good morrow, kind sir, and welcome home",
+        "A plague on both your houses, I say",
+        "My bounty is as boundless as the sea",
+        "Sad hours seem long, and grief is heavy",
+    ];
+    let openers = ["Alas", "Good", "Sweet", "Fie", "Nay", "Marry", "Come"];
+    let mut s = String::new();
+    for i in 0..60 {
+        s.push_str(&format!(
+            "{}.\n{} {}.\n\n",
+            speakers[i % speakers.len()],
+            openers[i % openers.len()],
+            lines[i % lines.len()]
+        ));
+    }
+    s
+}
+
+fn run(dir: &Path, toml: &str) -> Result<wind_lm::fig2::Fig2Output, String> {
+    let path = dir.join("fig2t.toml");
+    std::fs::write(&path, toml).unwrap();
+    let cfg = load_config(&path)?;
+    let mut log = |_: &str| {};
+    let mut o = Fig2Options {
+        cache: dir.join("cache"),
+        results: dir.join("results"),
+        fetch: false,
+        log: &mut log,
+        corpus_override: Some(corpus()),
+    };
+    run_fig2(&cfg, "tiny", &mut o)
+}
+
+#[test]
+fn one_iteration_wind_and_sppo() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), TOML).unwrap();
+    let m = std::fs::read_to_string(out.dir.join("metrics.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = m.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let header: Vec<&str> = m.lines().next().unwrap().split(',').collect();
+    let c = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    // Two methods × (iteration 0 + 1).
+    assert_eq!(rows.len(), 4, "{m}");
+    for method in ["wind_sq", "sppo"] {
+        let r1 = rows.iter().find(|r| r[c("method")] == method && r[c("iteration")] == "1").unwrap();
+        let (lo, hi): (u64, u64) = (r1[c("calls_per_prompt_min")].parse().unwrap(), r1[c("calls_per_prompt_max")].parse().unwrap());
+        let (want, samples) = if method == "sppo" { (25, 3 * 5) } else { (1, 3 * 2) };
+        assert_eq!((lo, hi), (want, want), "{method} judge calls per prompt");
+        assert_eq!(r1[c("judge_calls")].parse::<u64>().unwrap(), 3 * want);
+        assert_eq!(r1[c("samples")].parse::<u64>().unwrap(), samples);
+        let w: f64 = r1[c("win_train")].parse().unwrap();
+        assert!((0.0..=1.0).contains(&w));
+    }
+    assert!(out.dir.join("timing.csv").exists() && out.dir.join("sft.csv").exists());
+    let s = &out.summary;
+    assert!(s["wind_sppo_time_ratio"].as_f64().unwrap() > 0.0);
+    assert_eq!(s["sft_cached"], false);
+
+    // Same seed: identical bytes, and the SFT model now comes from the cache.
+    let first = m.clone();
+    let again = run(dir.path(), TOML).unwrap();
+    assert_eq!(again.summary["sft_cached"], true);
+    assert_eq!(std::fs::read_to_string(again.dir.join("metrics.csv")).unwrap(), first);
+    let sft = std::fs::read_to_string(again.dir.join("sft.csv")).unwrap();
+    assert_eq!(sft.lines().count(), 5, "header + one row per SFT step: {sft}");
+}
+
+#[test]
+fn bad_configs_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (TOML.replace("k = 5", "k = 5\nkk = 1"), "unknown field"),
+        (TOML.replace("max_tokens = 12", "max_tokens = 12\ntemperature = 0.7"), "temperature = 1"),
+        (TOML.replace("beta = 0.1", "beta = 2.0"), "eta·beta < 1"),
+        (TOML.replace("default_tier = \"tiny\"", "default_tier = \"huge\""), "default_tier"),
+        (TOML.replace("method = \"sppo\"", "method = \"ppo\""), "unknown variant"),
+        (TOML.replace("steps = 2\nlr = 1e-3\n[[tiers.tiny.learners]]", "lr = 1e-3\n[[tiers.tiny.learners]]"), "missing key `steps`"),
+        (TOML.replace("seeds = [3]", "seeds = []"), "seeds is empty"),
+        (format!("{TOML}\n[tiers.tiny.judge]\ntrain = \"afinn\"\nheldout = \"afinn\"\n"), "must differ"),
+    ];
+    for (text, want) in cases {
+        let e = run(dir.path(), &text).unwrap_err();
+        assert!(e.contains(want), "expected {want:?} in: {e}");
+        assert!(!dir.path().join("results/fig2t/metrics.csv").exists(), "no output on error");
+    }
+    // A max_tokens that cannot fit the model's context.
+    let e = run(dir.path(), &TOML.replace("max_tokens = 12", "max_tokens = 90")).unwrap_err();
+    assert!(e.contains("max_seq"), "{e}");
+}
+
+#[test]
+fn shakespeare_prompt_extraction() {
+    let p = shakespeare_prompts("ROMEO.\nBut soft, what light\n\nnot a tag.\nx y z w\nJULIET.\nAy\n", 2, 10);
+    assert_eq!(p, vec!["ROMEO.\nBut soft, ".to_string()]);
+}
