@@ -229,12 +229,7 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
         }
         let (tr, ev) = match &t.prompts {
             PromptSource::Shakespeare { train, eval, .. } | PromptSource::Mtbench { train, eval } => (*train, *eval),
-            PromptSource::Jsonl { train, eval, path, .. } => {
-                if !path.exists() {
-                    return Err(at(format!("prompts.path {} does not exist (this tier needs a file you supply)", path.display())));
-                }
-                (*train, *eval)
-            }
+            PromptSource::Jsonl { train, eval, .. } => (*train, *eval),
         };
         if tr == 0 || ev == 0 {
             return Err(at("prompts: train and eval must be ≥ 1".into()));
@@ -245,13 +240,32 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
                 return Err(at(format!("sft.seq = {} must be < max_seq = {}", sft.seq, t.max_seq)));
             }
         }
-        if let ModelSource::Gguf { path } = &t.model
-            && !path.exists()
-        {
-            return Err(at(format!("model.path {} does not exist (this tier needs a Llama GGUF you supply)", path.display())));
-        }
     }
     Ok(cfg)
+}
+
+/// Files a tier needs from the user (checked when that tier runs, so the other tiers of the
+/// same file run without them).
+fn check_user_files(name: &str, t: &Tier) -> Result<(), String> {
+    let mut missing = Vec::new();
+    if let ModelSource::Gguf { path } = &t.model
+        && !path.exists()
+    {
+        missing.push(format!("model.path = {} (a Llama-architecture GGUF with F32/F16/Q4_1/Q8_0 tensors)", path.display()));
+    }
+    if let PromptSource::Jsonl { path, .. } = &t.prompts
+        && !path.exists()
+    {
+        missing.push(format!("prompts.path = {} (JSON lines, one prompt per line)", path.display()));
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "tier '{name}' needs files you supply; missing: {} — edit [tiers.{name}] to point at them (see README, fig2 tiers)",
+            missing.join("; ")
+        ))
+    }
 }
 
 fn tiny_config(d_model: usize, n_layers: usize, n_heads: usize, n_kv_heads: usize, d_ff: usize, max_seq: usize) -> LmConfig {
@@ -450,6 +464,7 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             cfg.tiers.keys().cloned().collect::<Vec<_>>().join(", ")
         )
     })?;
+    check_user_files(tier_name, tier)?;
     let device = Device::flex();
     let t_all = std::time::Instant::now();
 
@@ -690,4 +705,89 @@ fn summarize(
         "sft_final_val_loss": sft.iter().rev().find_map(|r| r.val_loss),
         "total_s": total_s,
     })
+}
+
+/// A micro fig2 (2-block 32-wide model, 4 SFT steps, 3 prompts, one iteration) on
+/// [`synthetic_corpus`]: the test suite's and `wind check --fast`'s version of the experiment.
+pub const MICRO_TOML: &str = r#"
+name = "fig2t"
+default_tier = "tiny"
+[tiers.tiny]
+iterations = 1
+seeds = [3]
+labels = "bernoulli"
+max_seq = 96
+[tiers.tiny.model]
+source = "tiny"
+d_model = 32
+n_layers = 2
+n_heads = 4
+n_kv_heads = 2
+d_ff = 64
+[tiers.tiny.model.sft]
+steps = 4
+batch = 4
+seq = 32
+lr = 3e-3
+val_frac = 0.3
+eval_every = 2
+[tiers.tiny.prompts]
+source = "shakespeare"
+train = 3
+eval = 4
+words = 2
+[tiers.tiny.sampling]
+max_tokens = 12
+[[tiers.tiny.learners]]
+method = "wind_sq"
+eta = 1.0
+beta = 0.1
+steps = 2
+lr = 1e-3
+[[tiers.tiny.learners]]
+method = "sppo"
+eta = 1.0
+k = 5
+steps = 2
+lr = 1e-3
+"#;
+
+/// A small play-shaped text (speaker tags, one-line speeches with sentiment words).
+pub fn synthetic_corpus() -> String {
+    let speakers = ["ROMEO", "JULIET", "KING HENRY", "OLIVER", "CHARLES", "ROSALIND"];
+    let lines = [
+        "O happy dagger, this is thy sheath",
+        "What light through yonder window breaks",
+        "I love thee well and thou art sweet",
+        "Hateful and cruel is this bitter night",
+        "Good morrow, kind sir, and welcome home",
+        "A plague on both your houses, I say",
+        "My bounty is as boundless as the sea",
+        "Sad hours seem long, and grief is heavy",
+    ];
+    let openers = ["Alas", "Good", "Sweet", "Fie", "Nay", "Marry", "Come"];
+    let mut s = String::new();
+    for i in 0..60 {
+        s.push_str(&format!(
+            "{}.\n{} {}.\n\n",
+            speakers[i % speakers.len()],
+            openers[i % openers.len()],
+            lines[i % lines.len()]
+        ));
+    }
+    s
+}
+
+/// Run [`MICRO_TOML`] in `dir` (cache and results inside it).
+pub fn run_micro(dir: &Path) -> Result<Fig2Output, String> {
+    let cfg: Fig2Config = toml::from_str(MICRO_TOML).map_err(|e| e.to_string())?;
+    let mut log = |_: &str| {};
+    let mut o = Fig2Options {
+        cache: dir.join("cache"),
+        results: dir.join("results"),
+        fetch: false,
+        log: &mut log,
+        corpus_override: Some(synthetic_corpus()),
+    };
+    run_fig2(&cfg, "tiny", &mut o)
 }

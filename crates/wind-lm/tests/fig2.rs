@@ -3,75 +3,9 @@
 //! configurations rejected with the key and the fix.
 
 use std::path::Path;
-use wind_lm::fig2::{Fig2Options, load_config, run_fig2, shakespeare_prompts};
+use wind_lm::fig2::{Fig2Options, MICRO_TOML, load_config, run_fig2, shakespeare_prompts, synthetic_corpus};
 
-const TOML: &str = r#"
-name = "fig2t"
-default_tier = "tiny"
-[tiers.tiny]
-iterations = 1
-seeds = [3]
-labels = "bernoulli"
-max_seq = 96
-[tiers.tiny.model]
-source = "tiny"
-d_model = 32
-n_layers = 2
-n_heads = 4
-n_kv_heads = 2
-d_ff = 64
-[tiers.tiny.model.sft]
-steps = 4
-batch = 4
-seq = 32
-lr = 3e-3
-val_frac = 0.3
-eval_every = 2
-[tiers.tiny.prompts]
-source = "shakespeare"
-train = 3
-eval = 4
-words = 2
-[tiers.tiny.sampling]
-max_tokens = 12
-[[tiers.tiny.learners]]
-method = "wind_sq"
-eta = 1.0
-beta = 0.1
-steps = 2
-lr = 1e-3
-[[tiers.tiny.learners]]
-method = "sppo"
-eta = 1.0
-k = 5
-steps = 2
-lr = 1e-3
-"#;
-
-fn corpus() -> String {
-    let speakers = ["ROMEO", "JULIET", "KING HENRY", "OLIVER", "CHARLES", "ROSALIND"];
-    let lines = [
-        "O happy dagger, this is thy sheath",
-        "What light through yonder window breaks",
-        "I love thee well and thou art sweet",
-        "Hateful and cruel is this bitter night",
-        "Good morrow, kind sir, and welcome home",
-        "A plague on both your houses, I say",
-        "My bounty is as boundless as the sea",
-        "Sad hours seem long, and grief is heavy",
-    ];
-    let openers = ["Alas", "Good", "Sweet", "Fie", "Nay", "Marry", "Come"];
-    let mut s = String::new();
-    for i in 0..60 {
-        s.push_str(&format!(
-            "{}.\n{} {}.\n\n",
-            speakers[i % speakers.len()],
-            openers[i % openers.len()],
-            lines[i % lines.len()]
-        ));
-    }
-    s
-}
+const TOML: &str = MICRO_TOML;
 
 fn run(dir: &Path, toml: &str) -> Result<wind_lm::fig2::Fig2Output, String> {
     let path = dir.join("fig2t.toml");
@@ -83,7 +17,7 @@ fn run(dir: &Path, toml: &str) -> Result<wind_lm::fig2::Fig2Output, String> {
         results: dir.join("results"),
         fetch: false,
         log: &mut log,
-        corpus_override: Some(corpus()),
+        corpus_override: Some(synthetic_corpus()),
     };
     run_fig2(&cfg, "tiny", &mut o)
 }
@@ -149,4 +83,28 @@ fn bad_configs_name_the_problem() {
 fn shakespeare_prompt_extraction() {
     let p = shakespeare_prompts("ROMEO.\nBut soft, what light\n\nnot a tag.\nx y z w\nJULIET.\nAy\n", 2, 10);
     assert_eq!(p, vec!["ROMEO.\nBut soft, ".to_string()]);
+}
+
+#[test]
+fn committed_fig2_file_is_valid_and_paper_tier_names_missing_files() {
+    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments/fig2.toml"));
+    let cfg = load_config(path).unwrap();
+    assert_eq!(cfg.default_tier, "tiny");
+    for t in ["tiny", "smol", "paper"] {
+        assert!(cfg.tiers.contains_key(t), "tier {t}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = |_: &str| {};
+    let mut o = Fig2Options {
+        cache: dir.path().join("cache"),
+        results: dir.path().join("results"),
+        fetch: false,
+        log: &mut log,
+        corpus_override: None,
+    };
+    let e = run_fig2(&cfg, "paper", &mut o).unwrap_err();
+    assert!(e.contains("needs files you supply") && e.contains("model.path") && e.contains("prompts.path"), "{e}");
+    let e = run_fig2(&cfg, "giant", &mut o).unwrap_err();
+    assert!(e.contains("available: paper, smol, tiny"), "{e}");
+    assert!(!dir.path().join("results").exists());
 }
