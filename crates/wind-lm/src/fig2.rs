@@ -11,7 +11,7 @@
 use crate::generate::GenConfig;
 use crate::gguf_model::{open_llama, save_llama};
 use crate::model::{LmConfig, Transformer};
-use crate::seqlearn::{Labels, Reference, SeqRecord, SeqRun, SeqSpec, SeqTask, run_sequence_learner};
+use crate::seqlearn::{Labels, Preference, Reference, SeqRecord, SeqRun, SeqSpec, SeqTask, run_sequence_learner};
 use crate::sft::{SftConfig, SftRow, train_sft};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,8 @@ fn three() -> usize {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JudgeConfig {
-    /// `vader` or `afinn`.
+    /// `vader`, `afinn`, or `smol` (SmolLM2-135M-Instruct asked which response is better,
+    /// both orders averaged; two forward passes per call).
     #[serde(default = "vader")]
     pub train: String,
     /// `afinn` or `vader` (must differ from `train`).
@@ -180,8 +181,34 @@ fn scorer(name: &str) -> Result<Box<dyn Scorer>, String> {
     match name {
         "vader" => Ok(Box::new(Vader::new())),
         "afinn" => Ok(Box::new(Afinn::new())),
-        other => Err(format!("judge '{other}' is unknown; use \"vader\" or \"afinn\"")),
+        "smol" => Ok(Box::new(Vader::new())), // placeholder for validation; see `make_judge`
+        other => Err(format!(
+            "judge '{other}' is unknown; use \"vader\", \"afinn\" or \"smol\" (SmolLM2-135M-Instruct as a pairwise judge)"
+        )),
     }
+}
+
+/// A counting pairwise judge by name: a lexicon through Bradley–Terry, or SmolLM2 asked which
+/// response is better (loaded once into `lm`).
+fn make_judge(
+    name: &str,
+    bt: BradleyTerry,
+    questions: &[String],
+    lm: &mut Option<std::sync::Arc<crate::lmjudge::JudgeModel>>,
+    o: &mut Fig2Options,
+) -> Result<Box<dyn Preference>, String> {
+    if name != "smol" {
+        return Ok(Box::new(PairJudge::new(scorer(name)?, bt)));
+    }
+    if lm.is_none() {
+        let path = need(Dataset::Smol, o)?;
+        (o.log)(&format!("loading the judge {} …", path.display()));
+        let (g, m) = open_llama(&path, 512, &Device::flex())?;
+        let tok = BpeTokenizer::from_gguf(&g).map_err(|e| format!("{}: {e}", path.display()))?;
+        *lm = Some(crate::lmjudge::JudgeModel::new(m, tok)?);
+    }
+    let j = lm.clone().expect("loaded above");
+    Ok(Box::new(crate::lmjudge::LmPairJudge::new(j, questions.to_vec())))
 }
 
 /// Parse and validate a fig2 file; errors name the file and what to fix.
@@ -578,23 +605,24 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
         o.results.join(format!("{}-{tier_name}", cfg.name))
     };
     let mut records = Vec::new();
+    let mut lm_judge = None;
     for &seed in &tier.seeds {
-        let eval_judge = PairJudge::new(scorer(&tier.judge.train)?, bt);
-        let heldout = PairJudge::new(scorer(&tier.judge.heldout)?, bt);
-        let dummy = PairJudge::new(scorer(&tier.judge.train)?, bt);
+        let eval_judge = make_judge(&tier.judge.train, bt, &eval_txt, &mut lm_judge, o)?;
+        let heldout = make_judge(&tier.judge.heldout, bt, &eval_txt, &mut lm_judge, o)?;
+        let dummy = PairJudge::new(scorer("vader")?, bt);
         let probe = SeqTask {
             tokenizer: tk,
             prompts: &train_p,
             eval_prompts: &eval_p,
             judge: &dummy,
-            eval_judge: &eval_judge,
-            heldout: &heldout,
+            eval_judge: eval_judge.as_ref(),
+            heldout: heldout.as_ref(),
         };
         let reference = Reference::sample(&base, &probe, &sampling, seed)?;
         for spec in &tier.learners {
             (o.log)(&format!("{} (seed {seed}): {} iterations on {} prompts …", spec.label(), tier.iterations, train_p.len()));
-            let judge = PairJudge::new(scorer(&tier.judge.train)?, bt);
-            let task = SeqTask { judge: &judge, ..probe };
+            let judge = make_judge(&tier.judge.train, bt, &train_txt, &mut lm_judge, o)?;
+            let task = SeqTask { judge: judge.as_ref(), ..probe };
             let run = SeqRun {
                 iterations: tier.iterations,
                 sampling: sampling.clone(),

@@ -5,6 +5,7 @@
 pub mod fig2;
 pub mod generate;
 pub mod gguf_model;
+pub mod lmjudge;
 pub mod model;
 pub mod seqlearn;
 pub mod sft;

@@ -73,3 +73,24 @@ fn tiny_model_gguf_round_trip() {
     let e = open_llama(&path, 64, &device).unwrap_err();
     assert!(e.contains("tiny.gguf"), "{e}");
 }
+
+#[test]
+fn smol_as_pairwise_judge() {
+    use wind_lm::lmjudge::{JudgeModel, LmPairJudge};
+    use wind_lm::seqlearn::Preference;
+    let Some(path) = smol_path() else {
+        println!("skipped: SmolLM2 GGUF not cached (run `wind data fetch smol`)");
+        return;
+    };
+    let (g, model) = open_llama(&path, 512, &Device::flex()).unwrap();
+    let tok = BpeTokenizer::from_gguf(&g).unwrap();
+    let j = LmPairJudge::new(JudgeModel::new(model, tok).unwrap(), vec!["What is the capital of France?".into()]);
+    let good = "The capital of France is Paris.";
+    let bad = "Bananas are yellow and I do not know.";
+    let p = j.prob(0, good, bad);
+    let q = j.prob(0, bad, good);
+    assert!((p + q - 1.0).abs() < 1e-12, "order-averaged judge is antisymmetric: {p} + {q}");
+    assert!(p > 0.5, "the correct answer should be preferred: P = {p}");
+    assert_eq!(j.prob(0, good, good), 0.5);
+    assert_eq!((j.calls(), j.calls_for(0), j.calls_for(1)), (3, 3, 0));
+}
