@@ -182,7 +182,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             tier,
         } => {
             if let Some(cfg) = lm_experiment(&experiment)? {
-                run_lm(&cfg, tier.as_deref(), &results, quiet)?;
+                run_lm(&cfg, tier.as_deref(), &results, quiet, backend)?;
             } else {
                 if tier.is_some() {
                     bail!("--tier applies to language-model experiments (a file with [tiers.*]); {} has none", experiment.display());
@@ -226,7 +226,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 );
             }
             if let Some(cfg) = lm_experiment(&path)? {
-                let dir = run_lm(&cfg, tier.as_deref(), &results, quiet)?;
+                let dir = run_lm(&cfg, tier.as_deref(), &results, quiet, backend)?;
                 plot(&dir, &figures, None)?;
             } else {
                 if tier.is_some() {
@@ -713,8 +713,15 @@ fn lm_experiment(path: &Path) -> Result<Option<wind_lm::fig2::Fig2Config>> {
     wind_lm::fig2::load_config(path).map(Some).map_err(|e| anyhow::anyhow!(e))
 }
 
-fn run_lm(cfg: &wind_lm::fig2::Fig2Config, tier: Option<&str>, results: &Path, quiet: bool) -> Result<PathBuf> {
+fn run_lm(
+    cfg: &wind_lm::fig2::Fig2Config,
+    tier: Option<&str>,
+    results: &Path,
+    quiet: bool,
+    backend: BackendChoice,
+) -> Result<PathBuf> {
     let tier = tier.unwrap_or(&cfg.default_tier).to_string();
+    let dev = wind_learn::select_device(backend).map_err(anyhow::Error::msg)?;
     let t0 = std::time::Instant::now();
     let mut log = |s: &str| {
         if !quiet {
@@ -727,6 +734,8 @@ fn run_lm(cfg: &wind_lm::fig2::Fig2Config, tier: Option<&str>, results: &Path, q
         fetch: true,
         log: &mut log,
         corpus_override: None,
+        device: Some(dev.device.clone()),
+        backend: dev.name.clone(),
     };
     let out = wind_lm::fig2::run_fig2(cfg, &tier, &mut opts).map_err(|e| anyhow::anyhow!(e))?;
     if !quiet {
@@ -760,10 +769,22 @@ fn data_cmd(cmd: DataCmd) -> Result<()> {
         }
         DataCmd::List { cache } => {
             let cache = cache.unwrap_or_else(default_cache_dir);
+            println!("cache: {}", cache.display());
             for d in Dataset::ALL {
                 match locate(d, &cache) {
                     Ok(p) => println!("{:<12} cached  {}", d.name(), p.display()),
                     Err(_) => println!("{:<12} missing (wind data fetch {})", d.name(), d.name()),
+                }
+            }
+            // Tiny fig2 models trained here (delete one to retrain it).
+            if let Ok(rd) = std::fs::read_dir(cache.join("tiny")) {
+                let mut v: Vec<PathBuf> = rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "gguf"))
+                    .collect();
+                v.sort();
+                for p in v {
+                    println!("{:<12} cached  {}", "tiny model", p.display());
                 }
             }
         }

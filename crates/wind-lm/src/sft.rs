@@ -42,6 +42,34 @@ fn eval_every() -> usize {
     50
 }
 
+impl SftConfig {
+    /// Check every value (called when the experiment file is loaded, before any work).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.steps == 0 || self.steps > 10_000_000 {
+            return Err(format!("sft.steps = {} must be in 1..=10000000", self.steps));
+        }
+        if self.batch == 0 || self.batch > 65_536 {
+            return Err(format!("sft.batch = {} must be in 1..=65536", self.batch));
+        }
+        if self.seq < 2 {
+            return Err(format!("sft.seq = {} must be ≥ 2", self.seq));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("sft.lr = {} must be a positive number (e.g. 3e-3)", self.lr));
+        }
+        if self.warmup > self.steps {
+            return Err(format!("sft.warmup = {} exceeds sft.steps = {}", self.warmup, self.steps));
+        }
+        if !(0.0..0.5).contains(&self.val_frac) {
+            return Err(format!("sft.val_frac = {} must be in [0, 0.5)", self.val_frac));
+        }
+        if self.eval_every == 0 {
+            return Err("sft.eval_every must be ≥ 1 (validation loss every this many steps)".into());
+        }
+        Ok(())
+    }
+}
+
 /// One row of the loss curve.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SftRow {
@@ -68,14 +96,9 @@ pub fn train_sft(
     cfg: &SftConfig,
     progress: &mut dyn FnMut(&SftRow),
 ) -> Result<(Transformer, Vec<SftRow>), String> {
-    if cfg.steps == 0 || cfg.batch == 0 || cfg.seq < 2 {
-        return Err("sft: steps, batch ≥ 1 and seq ≥ 2 required".into());
-    }
+    cfg.validate()?;
     if cfg.seq + 1 > model.config.max_seq {
         return Err(format!("sft: seq {} + 1 exceeds max_seq {}", cfg.seq, model.config.max_seq));
-    }
-    if !(0.0..0.5).contains(&cfg.val_frac) {
-        return Err(format!("sft: val_frac = {} must be in [0, 0.5)", cfg.val_frac));
     }
     let n_val = ((tokens.len() as f64) * cfg.val_frac) as usize;
     let train = &tokens[..tokens.len() - n_val];

@@ -18,6 +18,8 @@ fn run(dir: &Path, toml: &str) -> Result<wind_lm::fig2::Fig2Output, String> {
         fetch: false,
         log: &mut log,
         corpus_override: Some(synthetic_corpus()),
+        device: None,
+        backend: "flex (cpu)".into(),
     };
     run_fig2(&cfg, "tiny", &mut o)
 }
@@ -67,6 +69,15 @@ fn bad_configs_name_the_problem() {
         (TOML.replace("method = \"sppo\"", "method = \"ppo\""), "unknown variant"),
         (TOML.replace("steps = 2\nlr = 1e-3\n[[tiers.tiny.learners]]", "lr = 1e-3\n[[tiers.tiny.learners]]"), "missing key `steps`"),
         (TOML.replace("seeds = [3]", "seeds = []"), "seeds is empty"),
+        (TOML.replace("seeds = [3]", "seeds = [3, 3]"), "appears twice"),
+        (TOML.replace("eval_every = 2", "eval_every = 0"), "eval_every"),
+        (TOML.replace("lr = 3e-3", "lr = -3e-3"), "sft.lr"),
+        (TOML.replace("iterations = 1", "iterations = 1000000000000"), "iterations"),
+        (TOML.replace("max_seq = 96", "max_seq = 96\nfrozen_layers = 2"), "frozen_layers = 2"),
+        (TOML.replace("name = \"fig2t\"", "name = \"../escape\""), "name"),
+        (TOML.replace("k = 5\n", "k = 5\nlabel = \"sppo, k5\"\n"), "without commas"),
+        (TOML.replace("source = \"shakespeare\"\ntrain = 3\neval = 4\nwords = 2", "source = \"mtbench\"\ntrain = 3\neval = 4"), "no chat template"),
+        (TOML.replace("source = \"tiny\"\nd_model = 32\nn_layers = 2\nn_heads = 4\nn_kv_heads = 2\nd_ff = 64", "source = \"smol\"\npath = \"x.gguf\""), "unknown field `path`"),
         (format!("{TOML}\n[tiers.tiny.judge]\ntrain = \"afinn\"\nheldout = \"afinn\"\n"), "must differ"),
     ];
     for (text, want) in cases {
@@ -101,6 +112,8 @@ fn committed_fig2_file_is_valid_and_paper_tier_names_missing_files() {
         fetch: false,
         log: &mut log,
         corpus_override: None,
+        device: None,
+        backend: "flex (cpu)".into(),
     };
     let e = run_fig2(&cfg, "paper", &mut o).unwrap_err();
     assert!(e.contains("needs files you supply") && e.contains("model.path") && e.contains("prompts.path"), "{e}");

@@ -63,7 +63,24 @@ fn load(dir: &Path) -> Result<Vec<(String, Curve)>, PlotError> {
         let i = r[it].parse::<u64>().unwrap_or(0);
         acc.entry((r[lab].clone(), i)).or_default().push([num(&r[calls]), num(&r[samp]), num(&r[wt]), num(&r[wh])]);
     }
+    for r in &rows {
+        for (k, name) in [(calls, "judge_calls"), (samp, "samples"), (it, "iteration")] {
+            if r[k].parse::<f64>().is_err() {
+                return Err(PlotError::Render { path: mp.clone(), message: format!("{name} = {:?} is not a number", r[k]) });
+            }
+        }
+        for (k, name) in [(wt, "win_train"), (wh, "win_heldout")] {
+            if !r[k].is_empty() && r[k].parse::<f64>().is_err() {
+                return Err(PlotError::Render { path: mp.clone(), message: format!("{name} = {:?} is not a number", r[k]) });
+            }
+        }
+    }
     let (th, trows) = read_csv(&tp)?;
+    for r in &trows {
+        if r.len() != th.len() {
+            return Err(PlotError::Render { path: tp.clone(), message: format!("row with {} fields, header has {}", r.len(), th.len()) });
+        }
+    }
     let (tl, ti, g, j, t) = (
         col(&th, "label", &tp)?,
         col(&th, "iteration", &tp)?,
@@ -105,7 +122,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
     let ymax = data.iter().map(|(_, c)| c.phases.iter().sum::<f64>()).fold(0.0, f64::max).max(1e-6) * 1.15;
     let n = data.len();
     let mut ch = ChartBuilder::on(&panels[0])
-        .caption("seconds per iteration by phase", (FONT, 15))
+        .caption("s / iteration: generate (blue), judge (orange), train (green)", (FONT, 14))
         .margin(12)
         .x_label_area_size(34)
         .y_label_area_size(50)
@@ -126,18 +143,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
         }
         ch.draw_series(std::iter::once(Text::new(
             format!("{label} ({y:.1} s)"),
-            (i as f64 + 0.2, ymax * 0.97),
-            (FONT, 12).into_font(),
-        )))?;
-    }
-    for (k, name) in ["generate", "judge", "train"].iter().enumerate() {
-        ch.draw_series(std::iter::once(Rectangle::new(
-            [((n as f64) * 0.62, ymax * (0.86 - 0.07 * k as f64)), ((n as f64) * 0.68, ymax * (0.81 - 0.07 * k as f64))],
-            phase_colors[k].filled(),
-        )))?;
-        ch.draw_series(std::iter::once(Text::new(
-            name.to_string(),
-            ((n as f64) * 0.7, ymax * (0.86 - 0.07 * k as f64)),
+            (i as f64 + 0.2, y + ymax * 0.06),
             (FONT, 12).into_font(),
         )))?;
     }
@@ -165,7 +171,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
             .x_label_area_size(34)
             .y_label_area_size(50)
             .build_cartesian_2d(0.0..x1 * 1.05, (y0 - pad)..(y1 + pad))?;
-        ch.configure_mesh().x_desc(*xname).y_desc("P(π_t ≻ π_ref)").label_style((FONT, 12)).draw()?;
+        ch.configure_mesh()
+            .x_desc(*xname)
+            .y_desc("P(π_t ≻ π_ref)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .label_style((FONT, 12))
+            .draw()?;
         for (i, (label, c)) in data.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let xy = |q: &(f64, f64, f64, f64)| if *xi == 0 { q.0 } else { q.1 };
@@ -175,7 +186,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
             ch.draw_series(c.points.iter().map(|q| Circle::new((xy(q), q.2), 3, color.filled())))?;
             let dashed: Vec<(f64, f64)> = c.points.iter().map(|q| (xy(q), q.3)).collect();
             ch.draw_series(DashedLineSeries::new(dashed, 6, 4, color.stroke_width(1)))?
-                .label(format!("{label} (held-out judge)"))
+                .label(format!("{label} (held-out judge, dashed)"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1)));
         }
         ch.configure_series_labels()
@@ -211,4 +222,34 @@ pub fn plot_fig2(dir: &Path, title: &str, svg_out: &Path, png_out: &Path) -> Res
     svg_tmp.persist(svg_out).map_err(|e| PlotError::Write { path: svg_out.to_path_buf(), source: e.error })?;
     png_tmp.persist(png_out).map_err(|e| PlotError::Write { path: png_out.to_path_buf(), source: e.error })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M: &str = "label,method,seed,iteration,samples,judge_calls,win_train,win_heldout\nw,wind_sq,0,0,0,0,0.5,0.5\nw,wind_sq,0,1,8,4,0.6,0.55\n";
+    const T: &str = "label,method,seed,iteration,gen_s,judge_s,train_s,eval_s\nw,wind_sq,0,0,0,0,0,0\nw,wind_sq,0,1,1.0,0.1,2.0,0.5\n";
+
+    fn draw_in(m: &str, t: &str) -> Result<(), PlotError> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("metrics.csv"), m).unwrap();
+        std::fs::write(d.path().join("timing.csv"), t).unwrap();
+        let out = d.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        plot_fig2(d.path(), "t", &out.join("f.svg"), &out.join("f.png"))
+    }
+
+    #[test]
+    fn draws_and_rejects_damaged_files() {
+        draw_in(M, T).unwrap();
+        let short = format!("{T}w,wind_sq\n");
+        let e = draw_in(M, &short).unwrap_err().to_string();
+        assert!(e.contains("fields"), "{e}");
+        let bad = M.replace("0.6,0.55", "abc,0.55");
+        let e = draw_in(&bad, T).unwrap_err().to_string();
+        assert!(e.contains("win_train"), "{e}");
+        let bad = M.replace(",1,8,4,", ",x,8,4,");
+        assert!(draw_in(&bad, T).is_err());
+    }
 }
