@@ -584,22 +584,36 @@ fn claim_fig2(_im: &Impls, full: bool) -> Outcome {
         .flatten()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
     let (summary, source) = match from_file {
-        Some(v) => (v, "results/fig2/summary.json (`wind reproduce fig2`)".to_string()),
+        Some(v) => (
+            v,
+            "results/fig2/summary.json (`wind reproduce fig2`)".to_string(),
+        ),
         None => {
             let dir = match tempfile::tempdir() {
                 Ok(d) => d,
                 Err(e) => return Outcome::Skipped(format!("no temp dir: {e}")),
             };
             match wind_lm::fig2::run_micro(dir.path()) {
-                Ok(o) => (o.summary, "micro fig2 run (2-block model, 3 prompts, 1 iteration)".to_string()),
+                Ok(o) => (
+                    o.summary,
+                    "micro fig2 run (2-block model, 3 prompts, 1 iteration)".to_string(),
+                ),
                 Err(e) => {
-                    return Outcome::Measured { value: f64::NAN, pass: false, detail: format!("micro fig2 failed: {e}") };
+                    return Outcome::Measured {
+                        value: f64::NAN,
+                        pass: false,
+                        detail: format!("micro fig2 failed: {e}"),
+                    };
                 }
             }
         }
     };
     let Some(r) = summary["wind_sppo_time_ratio"].as_f64() else {
-        return Outcome::Measured { value: f64::NAN, pass: false, detail: format!("{source}: no wind_sppo_time_ratio") };
+        return Outcome::Measured {
+            value: f64::NAN,
+            pass: false,
+            detail: format!("{source}: no wind_sppo_time_ratio"),
+        };
     };
     let l = &summary["learners"];
     let secs = |k: &str| l[k]["seconds_per_iteration"].as_f64().unwrap_or(f64::NAN);

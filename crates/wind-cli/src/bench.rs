@@ -101,50 +101,112 @@ fn lm(quick: bool) -> Result<()> {
     use wind_lm::seqlearn::freeze_bottom;
     use wind_lm::{GenConfig, LmConfig, Transformer, generate};
     println!();
-    println!("{:<52} {:>14} {:>14}", "language model (flex, 2 cores)", "throughput", "per call");
+    println!(
+        "{:<52} {:>14} {:>14}",
+        "language model (flex, 2 cores)", "throughput", "per call"
+    );
     let tiny = LmConfig {
-        vocab: 257, d_model: 128, n_layers: 4, n_heads: 4, n_kv_heads: 2, d_ff: 384,
-        rope_base: 10000.0, norm_eps: 1e-5, tied: true, max_seq: 192,
+        vocab: 257,
+        d_model: 128,
+        n_layers: 4,
+        n_heads: 4,
+        n_kv_heads: 2,
+        d_ff: 384,
+        rope_base: 10000.0,
+        norm_eps: 1e-5,
+        tied: true,
+        max_seq: 192,
     };
     let ad = Device::flex().autodiff();
     let text: Vec<u32> = (0..20_000u32).map(|i| (i * 7919 + i / 13) % 251).collect();
     let sft = wind_lm::sft::SftConfig {
-        steps: if quick { 2 } else { 6 }, batch: 16, seq: 128, lr: 3e-3, warmup: 0,
-        val_frac: 0.0, eval_every: 1000, seed: 0,
+        steps: if quick { 2 } else { 6 },
+        batch: 16,
+        seq: 128,
+        lr: 3e-3,
+        warmup: 0,
+        val_frac: 0.0,
+        eval_every: 1000,
+        seed: 0,
     };
     let m = Transformer::init(tiny.clone(), 0, &ad).map_err(anyhow::Error::msg)?;
     let t = std::time::Instant::now();
     let _ = wind_lm::sft::train_sft(m, &text, &sft, &mut |_| {}).map_err(anyhow::Error::msg)?;
     let per = t.elapsed().as_secs_f64() / sft.steps as f64;
-    println!("{:<52} {:>10.0} tok/s {:>11.3} s", "tiny SFT step (0.82M params, batch 16 × 128)", 2048.0 / per, per);
+    println!(
+        "{:<52} {:>10.0} tok/s {:>11.3} s",
+        "tiny SFT step (0.82M params, batch 16 × 128)",
+        2048.0 / per,
+        per
+    );
     let inf = Transformer::init(tiny, 0, &Device::flex()).map_err(anyhow::Error::msg)?;
     let prompts: Vec<Vec<u32>> = (0..64u32).map(|i| vec![10 + i % 50; 20]).collect();
     let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
-    let g = GenConfig { max_tokens: 48, temperature: 1.0, top_p: 1.0, stop: vec![] };
+    let g = GenConfig {
+        max_tokens: 48,
+        temperature: 1.0,
+        top_p: 1.0,
+        stop: vec![],
+    };
     let t = std::time::Instant::now();
-    let out = generate(&inf, &refs, &g, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0)).map_err(anyhow::Error::msg)?;
+    let out = generate(
+        &inf,
+        &refs,
+        &g,
+        &mut rand_chacha::ChaCha8Rng::seed_from_u64(0),
+    )
+    .map_err(anyhow::Error::msg)?;
     let s = t.elapsed().as_secs_f64();
     let n: usize = out.iter().map(|o| o.tokens.len()).sum();
-    println!("{:<52} {:>10.0} tok/s {:>11.3} s", "tiny generation (64 rows × 48 tokens, KV cache)", n as f64 / s, s);
+    println!(
+        "{:<52} {:>10.0} tok/s {:>11.3} s",
+        "tiny generation (64 rows × 48 tokens, KV cache)",
+        n as f64 / s,
+        s
+    );
     let path = std::path::PathBuf::from("data/cache/smol/SmolLM2-135M-Instruct.Q4_1.gguf");
     if !path.exists() {
         println!("smol: skipped (run `wind data fetch smol`)");
         return Ok(());
     }
-    let (gg, smol) = wind_lm::gguf_model::open_llama(&path, 320, &Device::flex()).map_err(anyhow::Error::msg)?;
-    let tok = wind_text::tokenizer::BpeTokenizer::from_gguf(&gg).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let p = tok.chatml(None, "Write a short poem about the sea.").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (gg, smol) =
+        wind_lm::gguf_model::open_llama(&path, 320, &Device::flex()).map_err(anyhow::Error::msg)?;
+    let tok =
+        wind_text::tokenizer::BpeTokenizer::from_gguf(&gg).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let p = tok
+        .chatml(None, "Write a short poem about the sea.")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     for rows in [1usize, 8] {
         let refs: Vec<&[u32]> = (0..rows).map(|_| p.as_slice()).collect();
-        let g = GenConfig { max_tokens: 24, temperature: 1.0, top_p: 1.0, stop: vec![] };
+        let g = GenConfig {
+            max_tokens: 24,
+            temperature: 1.0,
+            top_p: 1.0,
+            stop: vec![],
+        };
         let t = std::time::Instant::now();
-        let out = generate(&smol, &refs, &g, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0)).map_err(anyhow::Error::msg)?;
+        let out = generate(
+            &smol,
+            &refs,
+            &g,
+            &mut rand_chacha::ChaCha8Rng::seed_from_u64(0),
+        )
+        .map_err(anyhow::Error::msg)?;
         let s = t.elapsed().as_secs_f64();
         let n: usize = out.iter().map(|o| o.tokens.len()).sum();
-        println!("{:<52} {:>10.1} tok/s {:>11.3} s", format!("smol generation ({rows} × 24 new tokens, {}-token prompt)", p.len()), n as f64 / s, s);
+        println!(
+            "{:<52} {:>10.1} tok/s {:>11.3} s",
+            format!(
+                "smol generation ({rows} × 24 new tokens, {}-token prompt)",
+                p.len()
+            ),
+            n as f64 / s,
+            s
+        );
     }
     // One training step of the last block on 8 responses (frozen prefix computed once).
-    let policy = Transformer::from_host(smol.config.clone(), smol.to_host(), &ad).map_err(anyhow::Error::msg)?;
+    let policy = Transformer::from_host(smol.config.clone(), smol.to_host(), &ad)
+        .map_err(anyhow::Error::msg)?;
     let policy = freeze_bottom(policy, 29);
     let resp: Vec<Vec<u32>> = (0..8u32).map(|i| vec![100 + i; 24]).collect();
     let pr: Vec<&[u32]> = (0..8).map(|_| p.as_slice()).collect();
@@ -157,14 +219,23 @@ fn lm(quick: bool) -> Result<()> {
     let steps = if quick { 1 } else { 3 };
     let t = std::time::Instant::now();
     for _ in 0..steps {
-        let m = Transformer { config: smol.config.clone(), net };
+        let m = Transformer {
+            config: smol.config.clone(),
+            net,
+        };
         let loss = m.batch_logprobs(&batch).mean().neg();
         let grads = burn::optim::GradientsParams::from_grads(loss.backward(), &m.net);
         net = optim.step(1e-5, m.net, grads);
     }
     let per = t.elapsed().as_secs_f64() / steps as f64;
     let _ = net.valid();
-    println!("{:<52} {:>10.2} step/s {:>10.3} s  (frozen-prefix pass {:.2} s, once per iteration)", "smol train step (last block, 8 × 24 response tokens)", 1.0 / per, per, prep);
+    println!(
+        "{:<52} {:>10.2} step/s {:>10.3} s  (frozen-prefix pass {:.2} s, once per iteration)",
+        "smol train step (last block, 8 × 24 response tokens)",
+        1.0 / per,
+        per,
+        prep
+    );
     Ok(())
 }
 

@@ -185,7 +185,10 @@ fn dispatch(cli: Cli) -> Result<()> {
                 run_lm(&cfg, tier.as_deref(), &results, quiet, backend)?;
             } else {
                 if tier.is_some() {
-                    bail!("--tier applies to language-model experiments (a file with [tiers.*]); {} has none", experiment.display());
+                    bail!(
+                        "--tier applies to language-model experiments (a file with [tiers.*]); {} has none",
+                        experiment.display()
+                    );
                 }
                 run(&experiment, &results, quiet, threads, backend)?;
             }
@@ -230,7 +233,10 @@ fn dispatch(cli: Cli) -> Result<()> {
                 plot(&dir, &figures, None)?;
             } else {
                 if tier.is_some() {
-                    bail!("--tier applies to language-model experiments (a file with [tiers.*]); {} has none", path.display());
+                    bail!(
+                        "--tier applies to language-model experiments (a file with [tiers.*]); {} has none",
+                        path.display()
+                    );
                 }
                 let dir = run(&path, &results, quiet, None, backend)?;
                 plot(&dir, &figures, None)?;
@@ -424,14 +430,19 @@ fn print_summary(runs: &[wind_exp::runner::RunSummary]) {
 fn plot(results_dir: &Path, out: &Path, x: Option<&str>) -> Result<()> {
     if results_dir.join("summary.json").exists() && !results_dir.join("manifest.json").exists() {
         if x.is_some() {
-            bail!("--x applies to game experiments; a fig2 figure always shows judge calls and samples");
+            bail!(
+                "--x applies to game experiments; a fig2 figure always shows judge calls and samples"
+            );
         }
         let name = results_dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "fig2".into());
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        let (svg, png) = (out.join(format!("{name}.svg")), out.join(format!("{name}.png")));
+        let (svg, png) = (
+            out.join(format!("{name}.svg")),
+            out.join(format!("{name}.png")),
+        );
         wind_plot::fig2::plot_fig2(results_dir, &format!("{name}: WIND vs SPPO"), &svg, &png)?;
         eprintln!("wrote {} and {}", svg.display(), png.display());
         return Ok(());
@@ -710,7 +721,9 @@ fn lm_experiment(path: &Path) -> Result<Option<wind_lm::fig2::Fig2Config>> {
     if !is_lm {
         return Ok(None);
     }
-    wind_lm::fig2::load_config(path).map(Some).map_err(|e| anyhow::anyhow!(e))
+    wind_lm::fig2::load_config(path)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!(e))
 }
 
 fn run_lm(
@@ -760,10 +773,14 @@ fn data_cmd(cmd: DataCmd) -> Result<()> {
             let sets: Vec<Dataset> = if name == "all" {
                 Dataset::ALL.to_vec()
             } else {
-                vec![name.parse::<Dataset>().map_err(|e| anyhow::anyhow!("{e}"))?]
+                vec![
+                    name.parse::<Dataset>()
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                ]
             };
             for d in sets {
-                let p = fetch(d, &cache, &mut |s| eprintln!("{s}")).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let p = fetch(d, &cache, &mut |s| eprintln!("{s}"))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 println!("{}: {}", d.name(), p.display());
             }
         }

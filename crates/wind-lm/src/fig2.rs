@@ -11,7 +11,9 @@
 use crate::generate::GenConfig;
 use crate::gguf_model::{open_llama, save_llama};
 use crate::model::{LmConfig, Transformer};
-use crate::seqlearn::{Labels, Preference, Reference, SeqRecord, SeqRun, SeqSpec, SeqTask, run_sequence_learner};
+use crate::seqlearn::{
+    Labels, Preference, Reference, SeqRecord, SeqRun, SeqSpec, SeqTask, run_sequence_learner,
+};
 use crate::sft::{SftConfig, SftRow, train_sft};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -174,7 +176,11 @@ fn scale() -> f64 {
 
 impl Default for JudgeConfig {
     fn default() -> Self {
-        JudgeConfig { train: vader(), heldout: afinn(), scale: scale() }
+        JudgeConfig {
+            train: vader(),
+            heldout: afinn(),
+            scale: scale(),
+        }
     }
 }
 
@@ -204,13 +210,20 @@ fn make_judge(
     if lm.is_none() {
         let path = need(Dataset::Smol, o)?;
         (o.log)(&format!("loading the judge {} …", path.display()));
-        let device = o.device.clone().map(|d| d.without_autodiff()).unwrap_or_else(Device::flex);
+        let device = o
+            .device
+            .clone()
+            .map(|d| d.without_autodiff())
+            .unwrap_or_else(Device::flex);
         let (g, m) = open_llama(&path, 512, &device)?;
         let tok = BpeTokenizer::from_gguf(&g).map_err(|e| format!("{}: {e}", path.display()))?;
         *lm = Some(crate::lmjudge::JudgeModel::new(m, tok)?);
     }
     let j = lm.clone().expect("loaded above");
-    Ok(Box::new(crate::lmjudge::LmPairJudge::new(j, questions.to_vec())))
+    Ok(Box::new(crate::lmjudge::LmPairJudge::new(
+        j,
+        questions.to_vec(),
+    )))
 }
 
 /// Parse and validate a fig2 file; errors name the file and what to fix.
@@ -219,7 +232,10 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
     let cfg: Fig2Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let p = path.display();
     if cfg.name.is_empty()
-        || !cfg.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || !cfg
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         return Err(format!(
             "{p}: name = {:?}: use letters, digits, '_' and '-' only (it names the results folder)",
@@ -227,16 +243,24 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
         ));
     }
     if !cfg.tiers.contains_key(&cfg.default_tier) {
-        return Err(format!("{p}: default_tier = {:?} is not one of the [tiers.*]", cfg.default_tier));
+        return Err(format!(
+            "{p}: default_tier = {:?} is not one of the [tiers.*]",
+            cfg.default_tier
+        ));
     }
     for (name, t) in &cfg.tiers {
         let at = |m: String| format!("{p}: [tiers.{name}] {m}");
         if t.iterations == 0 || t.iterations > 10_000 {
-            return Err(at(format!("iterations = {} must be in 1..=10000", t.iterations)));
+            return Err(at(format!(
+                "iterations = {} must be in 1..=10000",
+                t.iterations
+            )));
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(d) = t.seeds.iter().find(|s| !seen.insert(**s)) {
-            return Err(at(format!("seed {d} appears twice in seeds; each run needs its own seed")));
+            return Err(at(format!(
+                "seed {d} appears twice in seeds; each run needs its own seed"
+            )));
         }
         if let ModelSource::Tiny { n_layers, .. } = &t.model
             && t.frozen_layers >= *n_layers
@@ -246,14 +270,20 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
                 t.frozen_layers
             )));
         }
-        if matches!(t.prompts, PromptSource::Shakespeare { .. }) && !matches!(t.model, ModelSource::Tiny { .. }) {
+        if matches!(t.prompts, PromptSource::Shakespeare { .. })
+            && !matches!(t.model, ModelSource::Tiny { .. })
+        {
             return Err(at("prompts.source = \"shakespeare\" needs model.source = \"tiny\" (its held-out corpus tail); use \"mtbench\" or \"jsonl\"".into()));
         }
-        if matches!(t.model, ModelSource::Tiny { .. }) && !matches!(t.prompts, PromptSource::Shakespeare { .. }) {
+        if matches!(t.model, ModelSource::Tiny { .. })
+            && !matches!(t.prompts, PromptSource::Shakespeare { .. })
+        {
             return Err(at("the tiny byte-level model was pre-trained on Shakespeare and has no chat template; use prompts.source = \"shakespeare\"".into()));
         }
         if t.seeds.is_empty() {
-            return Err(at("seeds is empty; give at least one, e.g. seeds = [0]".into()));
+            return Err(at(
+                "seeds is empty; give at least one, e.g. seeds = [0]".into()
+            ));
         }
         if t.learners.is_empty() {
             return Err(at("has no [[tiers.NAME.learners]]".into()));
@@ -262,41 +292,80 @@ pub fn load_config(path: &Path) -> Result<Fig2Config, String> {
         for l in &t.learners {
             l.method.validate().map_err(&at)?;
             if l.steps == 0 || !(l.lr.is_finite() && l.lr > 0.0) {
-                return Err(at(format!("learner {}: steps ≥ 1 and lr > 0 required", l.label())));
+                return Err(at(format!(
+                    "learner {}: steps ≥ 1 and lr > 0 required",
+                    l.label()
+                )));
             }
-            if l.label().is_empty() || l.label().chars().any(|c| matches!(c, ',' | '"' | '\n' | '\r')) {
-                return Err(at(format!("learner label {:?}: must be non-empty, without commas, quotes or newlines (it is a CSV field)", l.label())));
+            if l.label().is_empty()
+                || l.label()
+                    .chars()
+                    .any(|c| matches!(c, ',' | '"' | '\n' | '\r'))
+            {
+                return Err(at(format!(
+                    "learner label {:?}: must be non-empty, without commas, quotes or newlines (it is a CSV field)",
+                    l.label()
+                )));
             }
             if !labels.insert(l.label()) {
-                return Err(at(format!("two learners are labelled {:?}; give each a distinct label", l.label())));
+                return Err(at(format!(
+                    "two learners are labelled {:?}; give each a distinct label",
+                    l.label()
+                )));
             }
         }
-        if t.sampling.max_tokens == 0 || !(t.sampling.top_p > 0.0 && t.sampling.top_p <= 1.0) || t.sampling.temperature < 0.0 {
-            return Err(at("sampling: max_tokens ≥ 1, 0 < top_p ≤ 1, temperature ≥ 0 required".into()));
+        if t.sampling.max_tokens == 0
+            || !(t.sampling.top_p > 0.0 && t.sampling.top_p <= 1.0)
+            || t.sampling.temperature < 0.0
+        {
+            return Err(at(
+                "sampling: max_tokens ≥ 1, 0 < top_p ≤ 1, temperature ≥ 0 required".into(),
+            ));
         }
         if (t.sampling.temperature - 1.0).abs() > 1e-12 || t.sampling.top_p < 1.0 {
-            return Err(at("sampling: learning needs samples of π_t itself — temperature = 1 and top_p = 1".into()));
+            return Err(at(
+                "sampling: learning needs samples of π_t itself — temperature = 1 and top_p = 1"
+                    .into(),
+            ));
         }
         scorer(&t.judge.train).map_err(&at)?;
         scorer(&t.judge.heldout).map_err(&at)?;
         if t.judge.train == t.judge.heldout {
-            return Err(at("judge: the held-out judge must differ from the training judge (vader vs afinn)".into()));
+            return Err(at(
+                "judge: the held-out judge must differ from the training judge (vader vs afinn)"
+                    .into(),
+            ));
         }
         if !(t.judge.scale.is_finite() && t.judge.scale > 0.0) {
             return Err(at("judge.scale must be > 0".into()));
         }
         let (tr, ev) = match &t.prompts {
-            PromptSource::Shakespeare { train, eval, .. } | PromptSource::Mtbench { train, eval } => (*train, *eval),
+            PromptSource::Shakespeare { train, eval, .. }
+            | PromptSource::Mtbench { train, eval } => (*train, *eval),
             PromptSource::Jsonl { train, eval, .. } => (*train, *eval),
         };
         if tr == 0 || ev == 0 {
             return Err(at("prompts: train and eval must be ≥ 1".into()));
         }
-        if let ModelSource::Tiny { d_model, n_layers, n_heads, n_kv_heads, d_ff, sft, .. } = &t.model {
+        if let ModelSource::Tiny {
+            d_model,
+            n_layers,
+            n_heads,
+            n_kv_heads,
+            d_ff,
+            sft,
+            ..
+        } = &t.model
+        {
             sft.validate().map_err(&at)?;
-            tiny_config(*d_model, *n_layers, *n_heads, *n_kv_heads, *d_ff, t.max_seq).validate().map_err(&at)?;
+            tiny_config(*d_model, *n_layers, *n_heads, *n_kv_heads, *d_ff, t.max_seq)
+                .validate()
+                .map_err(&at)?;
             if sft.seq + 1 > t.max_seq {
-                return Err(at(format!("sft.seq = {} must be < max_seq = {}", sft.seq, t.max_seq)));
+                return Err(at(format!(
+                    "sft.seq = {} must be < max_seq = {}",
+                    sft.seq, t.max_seq
+                )));
             }
         }
     }
@@ -310,12 +379,18 @@ fn check_user_files(name: &str, t: &Tier) -> Result<(), String> {
     if let ModelSource::Gguf { path } = &t.model
         && !path.exists()
     {
-        missing.push(format!("model.path = {} (a Llama-architecture GGUF with F32/F16/Q4_1/Q8_0 tensors)", path.display()));
+        missing.push(format!(
+            "model.path = {} (a Llama-architecture GGUF with F32/F16/Q4_1/Q8_0 tensors)",
+            path.display()
+        ));
     }
     if let PromptSource::Jsonl { path, .. } = &t.prompts
         && !path.exists()
     {
-        missing.push(format!("prompts.path = {} (JSON lines, one prompt per line)", path.display()));
+        missing.push(format!(
+            "prompts.path = {} (JSON lines, one prompt per line)",
+            path.display()
+        ));
     }
     if missing.is_empty() {
         Ok(())
@@ -327,7 +402,14 @@ fn check_user_files(name: &str, t: &Tier) -> Result<(), String> {
     }
 }
 
-fn tiny_config(d_model: usize, n_layers: usize, n_heads: usize, n_kv_heads: usize, d_ff: usize, max_seq: usize) -> LmConfig {
+fn tiny_config(
+    d_model: usize,
+    n_layers: usize,
+    n_heads: usize,
+    n_kv_heads: usize,
+    d_ff: usize,
+    max_seq: usize,
+) -> LmConfig {
     LmConfig {
         vocab: ByteTokenizer::EOT as usize + 1,
         d_model,
@@ -372,6 +454,8 @@ pub struct Fig2Output {
     pub summary: serde_json::Value,
 }
 
+// One per run: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Tok {
     Bytes(ByteTokenizer),
     Bpe(BpeTokenizer),
@@ -391,7 +475,11 @@ fn need(d: Dataset, o: &mut Fig2Options) -> Result<PathBuf, String> {
         Ok(p) => Ok(p),
         Err(e) if !o.fetch => Err(e.to_string()),
         Err(_) => {
-            (o.log)(&format!("fetching {} into {} …", d.name(), o.cache.display()));
+            (o.log)(&format!(
+                "fetching {} into {} …",
+                d.name(),
+                o.cache.display()
+            ));
             let log = &mut *o.log;
             data::fetch(d, &o.cache, &mut |s| log(s)).map_err(|e| e.to_string())
         }
@@ -407,7 +495,9 @@ pub fn shakespeare_prompts(text: &str, words: usize, n: usize) -> Vec<String> {
         let (tag, speech) = (w[0].trim_end(), w[1].trim());
         let is_tag = tag.len() >= 3
             && tag.ends_with('.')
-            && tag[..tag.len() - 1].chars().all(|c| c.is_ascii_uppercase() || c == ' ' || c == '\'')
+            && tag[..tag.len() - 1]
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c == ' ' || c == '\'')
             && tag.chars().next().is_some_and(|c| c.is_ascii_uppercase());
         if !is_tag {
             continue;
@@ -428,7 +518,11 @@ pub fn shakespeare_prompts(text: &str, words: usize, n: usize) -> Vec<String> {
 }
 
 fn fmt(v: f64) -> String {
-    if v.is_nan() { String::new() } else { format!("{v:.6}") }
+    if v.is_nan() {
+        String::new()
+    } else {
+        format!("{v:.6}")
+    }
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
@@ -448,7 +542,10 @@ fn tiny_model(
 ) -> Result<(Transformer, Vec<SftRow>, bool), String> {
     // max_seq does not change the weights (RoPE is computed on the fly): not part of the key.
     let max_seq = cfg.max_seq;
-    let keyed = LmConfig { max_seq: 0, ..cfg.clone() };
+    let keyed = LmConfig {
+        max_seq: 0,
+        ..cfg.clone()
+    };
     let key_src = format!(
         "{}|{}|{init_seed}|{}",
         serde_json::to_string(&keyed).unwrap(),
@@ -485,7 +582,9 @@ fn tiny_model(
                 r.step,
                 sft.steps,
                 r.train_loss,
-                r.val_loss.map(|v| format!("  val {v:.3}")).unwrap_or_default(),
+                r.val_loss
+                    .map(|v| format!("  val {v:.3}"))
+                    .unwrap_or_default(),
                 r.elapsed_s
             ));
         }
@@ -500,7 +599,14 @@ fn tiny_model(
 fn curve_csv(rows: &[SftRow]) -> String {
     let mut s = String::from("step,train_loss,val_loss,lr\n");
     for r in rows {
-        let _ = writeln!(s, "{},{:.6},{},{:.6e}", r.step, r.train_loss, r.val_loss.map(fmt).unwrap_or_default(), r.lr);
+        let _ = writeln!(
+            s,
+            "{},{:.6},{},{:.6e}",
+            r.step,
+            r.train_loss,
+            r.val_loss.map(fmt).unwrap_or_default(),
+            r.lr
+        );
     }
     s
 }
@@ -510,14 +616,24 @@ fn read_curve(path: &Path) -> Result<Vec<SftRow>, String> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let bad = || format!("{}:{}: malformed loss-curve row (delete the file to retrain)", path.display(), i + 1);
+        let bad = || {
+            format!(
+                "{}:{}: malformed loss-curve row (delete the file to retrain)",
+                path.display(),
+                i + 1
+            )
+        };
         if f.len() != 4 {
             return Err(bad());
         }
         rows.push(SftRow {
             step: f[0].parse().map_err(|_| bad())?,
             train_loss: f[1].parse().map_err(|_| bad())?,
-            val_loss: if f[2].is_empty() { None } else { Some(f[2].parse().map_err(|_| bad())?) },
+            val_loss: if f[2].is_empty() {
+                None
+            } else {
+                Some(f[2].parse().map_err(|_| bad())?)
+            },
             lr: f[3].parse().map_err(|_| bad())?,
             elapsed_s: 0.0,
         });
@@ -526,7 +642,11 @@ fn read_curve(path: &Path) -> Result<Vec<SftRow>, String> {
 }
 
 /// Run one tier of a fig2 file.
-pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Result<Fig2Output, String> {
+pub fn run_fig2(
+    cfg: &Fig2Config,
+    tier_name: &str,
+    o: &mut Fig2Options,
+) -> Result<Fig2Output, String> {
     let tier = cfg.tiers.get(tier_name).ok_or_else(|| {
         format!(
             "no tier '{tier_name}' in {} (available: {})",
@@ -535,10 +655,20 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
         )
     })?;
     check_user_files(tier_name, tier)?;
-    if let PromptSource::Jsonl { path, field, train, eval } = &tier.prompts {
+    if let PromptSource::Jsonl {
+        path,
+        field,
+        train,
+        eval,
+    } = &tier.prompts
+    {
         read_jsonl(path, field, train + eval)?; // fail before loading a large model
     }
-    let device = o.device.clone().map(|d| d.without_autodiff()).unwrap_or_else(Device::flex);
+    let device = o
+        .device
+        .clone()
+        .map(|d| d.without_autodiff())
+        .unwrap_or_else(Device::flex);
     let t_all = std::time::Instant::now();
 
     // Base model and tokenizer.
@@ -546,7 +676,15 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
     let mut sft_cached = false;
     let mut corpus_tail = String::new();
     let (base, tok, model_name) = match &tier.model {
-        ModelSource::Tiny { d_model, n_layers, n_heads, n_kv_heads, d_ff, sft, init_seed } => {
+        ModelSource::Tiny {
+            d_model,
+            n_layers,
+            n_heads,
+            n_kv_heads,
+            d_ff,
+            sft,
+            init_seed,
+        } => {
             let corpus = match o.corpus_override.clone() {
                 Some(c) => c,
                 None => {
@@ -554,7 +692,14 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
                     data::shakespeare_corpus(&o.cache).map_err(|e| e.to_string())?
                 }
             };
-            let lc = tiny_config(*d_model, *n_layers, *n_heads, *n_kv_heads, *d_ff, tier.max_seq);
+            let lc = tiny_config(
+                *d_model,
+                *n_layers,
+                *n_heads,
+                *n_kv_heads,
+                *d_ff,
+                tier.max_seq,
+            );
             let (m, rows, cached) = tiny_model(lc, sft, *init_seed, &corpus, o, &device)?;
             sft_rows = rows;
             sft_cached = cached;
@@ -564,7 +709,11 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
                 cut += 1;
             }
             corpus_tail = corpus[cut..].to_string();
-            (m, Tok::Bytes(ByteTokenizer::new()), format!("tiny ({} params)", tier_params(&tier.model)))
+            (
+                m,
+                Tok::Bytes(ByteTokenizer::new()),
+                format!("tiny ({} params)", tier_params(&tier.model)),
+            )
         }
         ModelSource::Smol {} | ModelSource::Gguf { .. } => {
             let path = match &tier.model {
@@ -573,12 +722,20 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             };
             (o.log)(&format!("loading {} …", path.display()));
             let (g, m) = open_llama(&path, tier.max_seq, &device)?;
-            let tok = BpeTokenizer::from_gguf(&g).map_err(|e| format!("{}: {e}", path.display()))?;
+            let tok =
+                BpeTokenizer::from_gguf(&g).map_err(|e| format!("{}: {e}", path.display()))?;
             if matches!(tier.model, ModelSource::Smol {}) {
                 golden_check(&m, &tok)?;
                 (o.log)("SmolLM2 golden answer: \"The capital of France is Paris.\" ✓");
             }
-            (m, Tok::Bpe(tok), path.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            (
+                m,
+                Tok::Bpe(tok),
+                path.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            )
         }
     };
     let tk = tok.get();
@@ -597,7 +754,11 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             }
             let all = shakespeare_prompts(&corpus_tail, *words, train + eval);
             if all.len() < train + eval {
-                return Err(format!("the held-out corpus tail has only {} speeches with more than {words} words for {} prompts; lower prompts.train/eval or prompts.words", all.len(), train + eval));
+                return Err(format!(
+                    "the held-out corpus tail has only {} speeches with more than {words} words for {} prompts; lower prompts.train/eval or prompts.words",
+                    all.len(),
+                    train + eval
+                ));
             }
             (all[..*train].to_vec(), all[*train..].to_vec())
         }
@@ -605,15 +766,30 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             need(Dataset::MtBench, o)?;
             let q = data::mtbench_questions(&o.cache).map_err(|e| e.to_string())?;
             if q.len() < train + eval {
-                return Err(format!("MT-Bench has {} questions; prompts.train + eval = {}", q.len(), train + eval));
+                return Err(format!(
+                    "MT-Bench has {} questions; prompts.train + eval = {}",
+                    q.len(),
+                    train + eval
+                ));
             }
             // Interleave so both sets cover the categories: even indices train, odd eval.
             let firsts: Vec<String> = q.iter().map(|x| x.turns[0].clone()).collect();
             let tr: Vec<String> = firsts.iter().step_by(2).take(*train).cloned().collect();
-            let ev: Vec<String> = firsts.iter().skip(1).step_by(2).take(*eval).cloned().collect();
+            let ev: Vec<String> = firsts
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .take(*eval)
+                .cloned()
+                .collect();
             (tr, ev)
         }
-        PromptSource::Jsonl { path, field, train, eval } => {
+        PromptSource::Jsonl {
+            path,
+            field,
+            train,
+            eval,
+        } => {
             let all = read_jsonl(path, field, train + eval)?;
             (all[..*train].to_vec(), all[*train..train + eval].to_vec())
         }
@@ -624,9 +800,20 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
             Tok::Bpe(b) => b.chatml(None, s).map_err(|e| e.to_string()),
         }
     };
-    let train_p: Vec<Vec<u32>> = train_txt.iter().map(|s| encode(s)).collect::<Result<_, _>>()?;
-    let eval_p: Vec<Vec<u32>> = eval_txt.iter().map(|s| encode(s)).collect::<Result<_, _>>()?;
-    let longest = train_p.iter().chain(&eval_p).map(|p| p.len()).max().unwrap_or(0);
+    let train_p: Vec<Vec<u32>> = train_txt
+        .iter()
+        .map(|s| encode(s))
+        .collect::<Result<_, _>>()?;
+    let eval_p: Vec<Vec<u32>> = eval_txt
+        .iter()
+        .map(|s| encode(s))
+        .collect::<Result<_, _>>()?;
+    let longest = train_p
+        .iter()
+        .chain(&eval_p)
+        .map(|p| p.len())
+        .max()
+        .unwrap_or(0);
     if longest + tier.sampling.max_tokens > base.config.max_seq {
         return Err(format!(
             "[tiers.{tier_name}] the longest prompt has {longest} tokens; with sampling.max_tokens = {} that exceeds max_seq = {} — raise max_seq or lower max_tokens",
@@ -664,9 +851,17 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
         };
         let reference = Reference::sample(&base, &probe, &sampling, seed)?;
         for spec in &tier.learners {
-            (o.log)(&format!("{} (seed {seed}): {} iterations on {} prompts …", spec.label(), tier.iterations, train_p.len()));
+            (o.log)(&format!(
+                "{} (seed {seed}): {} iterations on {} prompts …",
+                spec.label(),
+                tier.iterations,
+                train_p.len()
+            ));
             let judge = make_judge(&tier.judge.train, bt, &train_txt, &mut lm_judge, o)?;
-            let task = SeqTask { judge: judge.as_ref(), ..probe };
+            let task = SeqTask {
+                judge: judge.as_ref(),
+                ..probe
+            };
             let run = SeqRun {
                 iterations: tier.iterations,
                 sampling: sampling.clone(),
@@ -674,14 +869,33 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
                 frozen_layers: tier.frozen_layers,
                 seed,
             };
-            let policy = Transformer::from_host(base.config.clone(), base.to_host(), &device.clone().autodiff())?;
+            let policy = Transformer::from_host(
+                base.config.clone(),
+                base.to_host(),
+                &device.clone().autodiff(),
+            )?;
             let log = &mut *o.log;
-            let recs = run_sequence_learner(&base, policy, spec, &run, &task, &reference, &mut |r| {
-                log(&format!(
-                    "  it {} win(train) {:.3} win(held-out) {:.3} KL {:.3} len {:.1} | gen {:.1}s judge {:.2}s train {:.1}s",
-                    r.iteration, r.win_train, r.win_heldout, r.kl_ref, r.mean_tokens, r.gen_s, r.judge_s, r.train_s
-                ))
-            })?;
+            let recs = run_sequence_learner(
+                &base,
+                policy,
+                spec,
+                &run,
+                &task,
+                &reference,
+                &mut |r| {
+                    log(&format!(
+                        "  it {} win(train) {:.3} win(held-out) {:.3} KL {:.3} len {:.1} | gen {:.1}s judge {:.2}s train {:.1}s",
+                        r.iteration,
+                        r.win_train,
+                        r.win_heldout,
+                        r.kl_ref,
+                        r.mean_tokens,
+                        r.gen_s,
+                        r.judge_s,
+                        r.train_s
+                    ))
+                },
+            )?;
             records.extend(recs.into_iter().map(|r| (seed, r)));
         }
     }
@@ -690,7 +904,11 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
     // leaves an earlier result untouched, and no stale file survives a replacement.
     let final_dir = dir;
     std::fs::create_dir_all(&o.results).map_err(|e| format!("{}: {e}", o.results.display()))?;
-    let dir = o.results.join(format!(".{}.tmp-{}", final_dir.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let dir = o.results.join(format!(
+        ".{}.tmp-{}",
+        final_dir.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
     if dir.exists() {
         std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -703,37 +921,82 @@ pub fn run_fig2(cfg: &Fig2Config, tier_name: &str, o: &mut Fig2Options) -> Resul
         let _ = writeln!(
             m,
             "{},{},{seed},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            r.label, r.method, r.iteration, r.samples, r.judge_calls, r.calls_per_prompt_min, r.calls_per_prompt_max,
-            fmt(r.loss), fmt(r.win_train), fmt(r.win_heldout), fmt(r.kl_ref), fmt(r.mean_tokens), fmt(r.mean_words),
-            fmt(r.distinct1), fmt(r.distinct2), fmt(r.stop_rate)
+            r.label,
+            r.method,
+            r.iteration,
+            r.samples,
+            r.judge_calls,
+            r.calls_per_prompt_min,
+            r.calls_per_prompt_max,
+            fmt(r.loss),
+            fmt(r.win_train),
+            fmt(r.win_heldout),
+            fmt(r.kl_ref),
+            fmt(r.mean_tokens),
+            fmt(r.mean_words),
+            fmt(r.distinct1),
+            fmt(r.distinct2),
+            fmt(r.stop_rate)
         );
-        let _ = writeln!(t, "{},{},{seed},{},{:.4},{:.4},{:.4},{:.4}", r.label, r.method, r.iteration, r.gen_s, r.judge_s, r.train_s, r.eval_s);
+        let _ = writeln!(
+            t,
+            "{},{},{seed},{},{:.4},{:.4},{:.4},{:.4}",
+            r.label, r.method, r.iteration, r.gen_s, r.judge_s, r.train_s, r.eval_s
+        );
     }
     write_atomic(&dir.join("metrics.csv"), &m)?;
     write_atomic(&dir.join("timing.csv"), &t)?;
     if !sft_rows.is_empty() {
         write_atomic(&dir.join("sft.csv"), &curve_csv(&sft_rows))?;
     }
-    let mut summary = summarize(&records, tier, tier_name, &model_name, &o.backend, sft_cached, &sft_rows, t_all.elapsed().as_secs_f64());
+    let mut summary = summarize(
+        &records,
+        tier,
+        tier_name,
+        &model_name,
+        &o.backend,
+        sft_cached,
+        &sft_rows,
+        t_all.elapsed().as_secs_f64(),
+    );
     summary["config"] = serde_json::to_value(tier).unwrap_or_default();
     summary["experiment"] = serde_json::Value::String(cfg.name.clone());
     summary["version"] = serde_json::Value::String(env!("CARGO_PKG_VERSION").into());
-    summary["git_commit"] = git_commit().map(serde_json::Value::String).unwrap_or_default();
-    write_atomic(&dir.join("summary.json"), &serde_json::to_string_pretty(&summary).unwrap())?;
+    summary["git_commit"] = git_commit()
+        .map(serde_json::Value::String)
+        .unwrap_or_default();
+    write_atomic(
+        &dir.join("summary.json"),
+        &serde_json::to_string_pretty(&summary).unwrap(),
+    )?;
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir).map_err(|e| format!("{}: {e}", final_dir.display()))?;
-        (o.log)(&format!("note: replaced the earlier results in {}", final_dir.display()));
+        (o.log)(&format!(
+            "note: replaced the earlier results in {}",
+            final_dir.display()
+        ));
     }
     std::fs::rename(&dir, &final_dir).map_err(|e| format!("{}: {e}", final_dir.display()))?;
-    Ok(Fig2Output { dir: final_dir, records, summary })
+    Ok(Fig2Output {
+        dir: final_dir,
+        records,
+        summary,
+    })
 }
 
 /// Greedy answer of SmolLM2 to "What is the capital of France?" must be exactly
 /// "The capital of France is Paris." + `<|im_end|>` (DATA.md): a loader or tokenizer that is
 /// slightly off fails here before any experiment runs.
 pub fn golden_check(m: &Transformer, tok: &BpeTokenizer) -> Result<(), String> {
-    let prompt = tok.chatml(None, "What is the capital of France?").map_err(|e| e.to_string())?;
-    let cfg = GenConfig { max_tokens: 16, temperature: 0.0, top_p: 1.0, stop: tok.stop_ids() };
+    let prompt = tok
+        .chatml(None, "What is the capital of France?")
+        .map_err(|e| e.to_string())?;
+    let cfg = GenConfig {
+        max_tokens: 16,
+        temperature: 0.0,
+        top_p: 1.0,
+        stop: tok.stop_ids(),
+    };
     let mut rng = <rand_chacha::ChaCha8Rng as rand_core::SeedableRng>::seed_from_u64(0);
     let g = crate::generate::generate(m, &[&prompt], &cfg, &mut rng)?.remove(0);
     let text = tok.decode_skip_special(&g.tokens);
@@ -749,9 +1012,14 @@ pub fn golden_check(m: &Transformer, tok: &BpeTokenizer) -> Result<(), String> {
 
 fn tier_params(m: &ModelSource) -> usize {
     match m {
-        ModelSource::Tiny { d_model, n_layers, n_heads, n_kv_heads, d_ff, .. } => {
-            tiny_config(*d_model, *n_layers, *n_heads, *n_kv_heads, *d_ff, 2).n_params()
-        }
+        ModelSource::Tiny {
+            d_model,
+            n_layers,
+            n_heads,
+            n_kv_heads,
+            d_ff,
+            ..
+        } => tiny_config(*d_model, *n_layers, *n_heads, *n_kv_heads, *d_ff, 2).n_params(),
         _ => 0,
     }
 }
@@ -772,14 +1040,25 @@ fn summarize(
     let mut per_iter = BTreeMap::new();
     for spec in &tier.learners {
         let l = spec.label();
-        let rs: Vec<&SeqRecord> = records.iter().map(|x| &x.1).filter(|r| r.label == l).collect();
+        let rs: Vec<&SeqRecord> = records
+            .iter()
+            .map(|x| &x.1)
+            .filter(|r| r.label == l)
+            .collect();
         let it: Vec<&&SeqRecord> = rs.iter().filter(|r| r.iteration > 0).collect();
         let n = it.len().max(1) as f64;
         let mean = |f: &dyn Fn(&SeqRecord) -> f64| it.iter().map(|r| f(r)).sum::<f64>() / n;
         let total = mean(&|r| r.gen_s + r.judge_s + r.train_s);
-        per_iter.entry(spec.method.name().to_string()).or_insert(total);
-        let last: Vec<&&SeqRecord> = rs.iter().filter(|r| r.iteration == tier.iterations).collect();
-        let lm = |f: &dyn Fn(&SeqRecord) -> f64| last.iter().map(|r| f(r)).sum::<f64>() / last.len().max(1) as f64;
+        per_iter
+            .entry(spec.method.name().to_string())
+            .or_insert(total);
+        let last: Vec<&&SeqRecord> = rs
+            .iter()
+            .filter(|r| r.iteration == tier.iterations)
+            .collect();
+        let lm = |f: &dyn Fn(&SeqRecord) -> f64| {
+            last.iter().map(|r| f(r)).sum::<f64>() / last.len().max(1) as f64
+        };
         learners.insert(
             l.clone(),
             serde_json::json!({
@@ -864,7 +1143,14 @@ lr = 1e-3
 
 /// A small play-shaped text (speaker tags, one-line speeches with sentiment words).
 pub fn synthetic_corpus() -> String {
-    let speakers = ["ROMEO", "JULIET", "KING HENRY", "OLIVER", "CHARLES", "ROSALIND"];
+    let speakers = [
+        "ROMEO",
+        "JULIET",
+        "KING HENRY",
+        "OLIVER",
+        "CHARLES",
+        "ROSALIND",
+    ];
     let lines = [
         "O happy dagger, this is thy sheath",
         "What light through yonder window breaks",
@@ -909,7 +1195,11 @@ pub fn run_micro(dir: &Path) -> Result<Fig2Output, String> {
 fn read_jsonl(path: &Path, field: &str, need: usize) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut all = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let v: serde_json::Value = serde_json::from_str(line)
             .map_err(|e| format!("{}:{}: not JSON: {e}", path.display(), i + 1))?;
         let s = v
@@ -917,7 +1207,11 @@ fn read_jsonl(path: &Path, field: &str, need: usize) -> Result<Vec<String>, Stri
             .and_then(|x| x.as_str())
             .ok_or_else(|| format!("{}:{}: no string field {field:?}", path.display(), i + 1))?;
         if s.trim().is_empty() {
-            return Err(format!("{}:{}: field {field:?} is empty", path.display(), i + 1));
+            return Err(format!(
+                "{}:{}: field {field:?} is empty",
+                path.display(),
+                i + 1
+            ));
         }
         all.push(s.to_string());
     }
@@ -932,6 +1226,11 @@ fn read_jsonl(path: &Path, field: &str, need: usize) -> Result<Vec<String>, Stri
 }
 
 fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

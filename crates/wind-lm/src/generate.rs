@@ -70,7 +70,9 @@ pub fn generate(
     }
     let vocab = model.config.vocab;
     if let Some(&s) = cfg.stop.iter().find(|&&s| s as usize >= vocab) {
-        return Err(format!("generate: stop token {s} is outside the vocabulary (size {vocab})"));
+        return Err(format!(
+            "generate: stop token {s} is outside the vocabulary (size {vocab})"
+        ));
     }
     let mut rows = Vec::with_capacity(b);
     let mut flat = Vec::with_capacity(b * l);
@@ -83,7 +85,11 @@ pub fn generate(
         rows.push(RowState::new(v));
     }
     let mut out: Vec<Generation> = (0..b)
-        .map(|_| Generation { tokens: Vec::new(), token_logp: Vec::new(), stopped: false })
+        .map(|_| Generation {
+            tokens: Vec::new(),
+            token_logp: Vec::new(),
+            stopped: false,
+        })
         .collect();
     let mut cache = KvCache::default();
     let mut lp = model.step(&flat, &rows, l, &mut cache);

@@ -29,7 +29,9 @@ fn err(path: &str, e: impl std::fmt::Display) -> String {
 
 /// Read the architecture of a Llama GGUF (`general.architecture = "llama"`).
 pub fn llama_config(g: &Gguf, src: &str, max_seq: usize) -> Result<LmConfig, String> {
-    let arch = g.meta_str("general.architecture").map_err(|e| err(src, e))?;
+    let arch = g
+        .meta_str("general.architecture")
+        .map_err(|e| err(src, e))?;
     if arch != "llama" {
         return Err(format!(
             "{src}: general.architecture = {arch:?}; only Llama-architecture models (SmolLM2, Llama 2/3, TinyLlama…) are supported"
@@ -45,10 +47,12 @@ pub fn llama_config(g: &Gguf, src: &str, max_seq: usize) -> Result<LmConfig, Str
         d_model: u("embedding_length")?,
         n_layers: u("block_count")?,
         n_heads: u("attention.head_count")?,
-        n_kv_heads: u("attention.head_count_kv")
-            .or_else(|_| u("attention.head_count"))?,
+        n_kv_heads: u("attention.head_count_kv").or_else(|_| u("attention.head_count"))?,
         d_ff: u("feed_forward_length")?,
-        rope_base: g.meta_f32("llama.rope.freq_base").map(f32_decimal).unwrap_or(10000.0),
+        rope_base: g
+            .meta_f32("llama.rope.freq_base")
+            .map(f32_decimal)
+            .unwrap_or(10000.0),
         norm_eps: g
             .meta_f32("llama.attention.layer_norm_rms_epsilon")
             .map(f32_decimal)
@@ -67,12 +71,19 @@ pub fn llama_config(g: &Gguf, src: &str, max_seq: usize) -> Result<LmConfig, Str
 }
 
 /// Load a Llama GGUF onto `device` (dequantized to f32).
-pub fn load_llama(g: &Gguf, src: &str, max_seq: usize, device: &Device) -> Result<Transformer, String> {
+pub fn load_llama(
+    g: &Gguf,
+    src: &str,
+    max_seq: usize,
+    device: &Device,
+) -> Result<Transformer, String> {
     let cfg = llama_config(g, src, max_seq)?;
     let get = |name: &str, want: &[usize]| -> Result<Vec<f32>, String> {
         let (shape, v) = g.tensor_f32(name).map_err(|e| err(src, e))?;
         if shape != want {
-            return Err(format!("{src}: tensor {name} has shape {shape:?}, expected {want:?}"));
+            return Err(format!(
+                "{src}: tensor {name} has shape {shape:?}, expected {want:?}"
+            ));
         }
         Ok(v)
     };
@@ -97,7 +108,11 @@ pub fn load_llama(g: &Gguf, src: &str, max_seq: usize, device: &Device) -> Resul
             w_down: mat(&n("ffn_down"), d, ff)?,
         });
     }
-    let head = if cfg.tied { None } else { Some(mat("output.weight", cfg.vocab, d)?) };
+    let head = if cfg.tied {
+        None
+    } else {
+        Some(mat("output.weight", cfg.vocab, d)?)
+    };
     let w = HostWeights {
         embed: get("token_embd.weight", &[cfg.vocab, d])?,
         blocks,
@@ -108,7 +123,11 @@ pub fn load_llama(g: &Gguf, src: &str, max_seq: usize, device: &Device) -> Resul
 }
 
 /// Open and load a GGUF file.
-pub fn open_llama(path: &Path, max_seq: usize, device: &Device) -> Result<(Gguf, Transformer), String> {
+pub fn open_llama(
+    path: &Path,
+    max_seq: usize,
+    device: &Device,
+) -> Result<(Gguf, Transformer), String> {
     let src = path.display().to_string();
     let g = Gguf::open(path).map_err(|e| err(&src, e))?;
     let m = load_llama(&g, &src, max_seq, device)?;
@@ -117,7 +136,11 @@ pub fn open_llama(path: &Path, max_seq: usize, device: &Device) -> Result<(Gguf,
 
 /// Write `model` as an F32 Llama GGUF with extra metadata (e.g. the SFT settings and corpus
 /// hash), atomically (temp file + rename).
-pub fn save_llama(model: &Transformer, path: &Path, extra: &[(&str, MetaValue)]) -> Result<(), String> {
+pub fn save_llama(
+    model: &Transformer,
+    path: &Path,
+    extra: &[(&str, MetaValue)],
+) -> Result<(), String> {
     let c = &model.config;
     let w = model.to_host();
     let mut g = GgufWriter::new();
@@ -130,7 +153,10 @@ pub fn save_llama(model: &Transformer, path: &Path, extra: &[(&str, MetaValue)])
     g.add_meta("llama.attention.head_count_kv", u(c.n_kv_heads));
     g.add_meta("llama.context_length", u(c.max_seq));
     g.add_meta("llama.rope.freq_base", MetaValue::F32(c.rope_base as f32));
-    g.add_meta("llama.attention.layer_norm_rms_epsilon", MetaValue::F32(c.norm_eps as f32));
+    g.add_meta(
+        "llama.attention.layer_norm_rms_epsilon",
+        MetaValue::F32(c.norm_eps as f32),
+    );
     for (k, v) in extra {
         g.add_meta(k, v.clone());
     }
@@ -138,22 +164,34 @@ pub fn save_llama(model: &Transformer, path: &Path, extra: &[(&str, MetaValue)])
     let (qd, kd) = (c.n_heads * hd, c.n_kv_heads * hd);
     let f = GgmlType::F32;
     let e = |x: wind_text::gguf::GgufError| x.to_string();
-    g.add_f32_tensor("token_embd.weight", &[c.vocab, d], &w.embed, f).map_err(e)?;
+    g.add_f32_tensor("token_embd.weight", &[c.vocab, d], &w.embed, f)
+        .map_err(e)?;
     for (i, b) in w.blocks.iter().enumerate() {
         let n = |s: &str| format!("blk.{i}.{s}.weight");
-        g.add_f32_tensor(&n("attn_norm"), &[d], &b.attn_norm, f).map_err(e)?;
-        g.add_f32_tensor(&n("attn_q"), &[qd, d], &transpose(&b.wq, d, qd), f).map_err(e)?;
-        g.add_f32_tensor(&n("attn_k"), &[kd, d], &transpose(&b.wk, d, kd), f).map_err(e)?;
-        g.add_f32_tensor(&n("attn_v"), &[kd, d], &transpose(&b.wv, d, kd), f).map_err(e)?;
-        g.add_f32_tensor(&n("attn_output"), &[d, qd], &transpose(&b.wo, qd, d), f).map_err(e)?;
-        g.add_f32_tensor(&n("ffn_norm"), &[d], &b.ffn_norm, f).map_err(e)?;
-        g.add_f32_tensor(&n("ffn_gate"), &[ff, d], &transpose(&b.w_gate, d, ff), f).map_err(e)?;
-        g.add_f32_tensor(&n("ffn_up"), &[ff, d], &transpose(&b.w_up, d, ff), f).map_err(e)?;
-        g.add_f32_tensor(&n("ffn_down"), &[d, ff], &transpose(&b.w_down, ff, d), f).map_err(e)?;
+        g.add_f32_tensor(&n("attn_norm"), &[d], &b.attn_norm, f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("attn_q"), &[qd, d], &transpose(&b.wq, d, qd), f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("attn_k"), &[kd, d], &transpose(&b.wk, d, kd), f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("attn_v"), &[kd, d], &transpose(&b.wv, d, kd), f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("attn_output"), &[d, qd], &transpose(&b.wo, qd, d), f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("ffn_norm"), &[d], &b.ffn_norm, f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("ffn_gate"), &[ff, d], &transpose(&b.w_gate, d, ff), f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("ffn_up"), &[ff, d], &transpose(&b.w_up, d, ff), f)
+            .map_err(e)?;
+        g.add_f32_tensor(&n("ffn_down"), &[d, ff], &transpose(&b.w_down, ff, d), f)
+            .map_err(e)?;
     }
-    g.add_f32_tensor("output_norm.weight", &[d], &w.norm, f).map_err(e)?;
+    g.add_f32_tensor("output_norm.weight", &[d], &w.norm, f)
+        .map_err(e)?;
     if let Some(h) = &w.head {
-        g.add_f32_tensor("output.weight", &[c.vocab, d], &transpose(h, d, c.vocab), f).map_err(e)?;
+        g.add_f32_tensor("output.weight", &[c.vocab, d], &transpose(h, d, c.vocab), f)
+            .map_err(e)?;
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|x| format!("{}: {x}", dir.display()))?;

@@ -25,17 +25,29 @@ impl JudgeModel {
         let one = |s: &str| -> Result<u32, String> {
             match tok.encode(s).as_slice() {
                 [id] => Ok(*id),
-                other => Err(format!("LM judge: {s:?} is not one token in this vocabulary ({other:?})")),
+                other => Err(format!(
+                    "LM judge: {s:?} is not one token in this vocabulary ({other:?})"
+                )),
             }
         };
         let (a, b) = (one("A")?, one("B")?);
         let max_tokens = model.config.max_seq;
-        Ok(Arc::new(JudgeModel { model: Mutex::new(model), tok, a, b, max_tokens }))
+        Ok(Arc::new(JudgeModel {
+            model: Mutex::new(model),
+            tok,
+            a,
+            b,
+            max_tokens,
+        }))
     }
 
     fn clip(&self, s: &str, max: usize) -> String {
         let ids = self.tok.encode(s);
-        if ids.len() <= max { s.to_string() } else { self.tok.decode(&ids[..max]) }
+        if ids.len() <= max {
+            s.to_string()
+        } else {
+            self.tok.decode(&ids[..max])
+        }
     }
 
     /// `P(first ≻ second)` for one order: σ(log p(A) − log p(B)).
@@ -48,7 +60,10 @@ impl JudgeModel {
             self.clip(second, budget)
         );
         let ids = self.tok.chatml(None, &msg).map_err(|e| e.to_string())?;
-        let model = self.model.lock().map_err(|_| "LM judge: model lock poisoned".to_string())?;
+        let model = self
+            .model
+            .lock()
+            .map_err(|_| "LM judge: model lock poisoned".to_string())?;
         let rows = vec![RowState::new(vec![true; ids.len()])];
         let lp = model.step(&ids, &rows, ids.len(), &mut KvCache::default());
         let d = (lp[self.a as usize] - lp[self.b as usize]) as f64;
@@ -66,13 +81,22 @@ pub struct LmPairJudge {
 impl LmPairJudge {
     /// A judge for prompts `questions` (indexed by prompt id).
     pub fn new(judge: Arc<JudgeModel>, questions: Vec<String>) -> Self {
-        LmPairJudge { judge, questions, counts: Mutex::new(HashMap::new()) }
+        LmPairJudge {
+            judge,
+            questions,
+            counts: Mutex::new(HashMap::new()),
+        }
     }
 }
 
 impl Preference for LmPairJudge {
     fn prob(&self, prompt: usize, a: &str, b: &str) -> f64 {
-        *self.counts.lock().expect("counter").entry(prompt).or_default() += 1;
+        *self
+            .counts
+            .lock()
+            .expect("counter")
+            .entry(prompt)
+            .or_default() += 1;
         let q = self.questions.get(prompt).map(String::as_str).unwrap_or("");
         let p1 = self.judge.order_prob(q, a, b);
         let p2 = self.judge.order_prob(q, b, a);
@@ -86,6 +110,11 @@ impl Preference for LmPairJudge {
         self.counts.lock().expect("counter").values().sum()
     }
     fn calls_for(&self, prompt: usize) -> u64 {
-        self.counts.lock().expect("counter").get(&prompt).copied().unwrap_or(0)
+        self.counts
+            .lock()
+            .expect("counter")
+            .get(&prompt)
+            .copied()
+            .unwrap_or(0)
     }
 }

@@ -56,25 +56,25 @@ impl LmConfig {
         if c.vocab == 0 || c.d_model == 0 || c.n_layers == 0 || c.n_heads == 0 || c.d_ff == 0 {
             return Err("vocab, d_model, n_layers, n_heads and d_ff must all be ≥ 1".into());
         }
-        if c.d_model % c.n_heads != 0 {
+        if !c.d_model.is_multiple_of(c.n_heads) {
             return Err(format!(
                 "d_model = {} is not a multiple of n_heads = {}; choose n_heads dividing d_model",
                 c.d_model, c.n_heads
             ));
         }
-        if c.head_dim() % 2 != 0 {
+        if !c.head_dim().is_multiple_of(2) {
             return Err(format!(
                 "head dimension d_model/n_heads = {} must be even (RoPE rotates pairs)",
                 c.head_dim()
             ));
         }
-        if c.n_kv_heads == 0 || c.n_heads % c.n_kv_heads != 0 {
+        if c.n_kv_heads == 0 || !c.n_heads.is_multiple_of(c.n_kv_heads) {
             return Err(format!(
                 "n_kv_heads = {} must divide n_heads = {}",
                 c.n_kv_heads, c.n_heads
             ));
         }
-        if !(c.rope_base > 1.0) || !(c.norm_eps > 0.0) {
+        if c.rope_base.is_nan() || c.rope_base <= 1.0 || c.norm_eps.is_nan() || c.norm_eps <= 0.0 {
             return Err("rope_base must be > 1 and norm_eps > 0".into());
         }
         if c.max_seq < 2 {
@@ -183,7 +183,11 @@ struct Geometry {
 
 fn param<const D: usize>(v: Vec<f32>, shape: [usize; D], device: &Device) -> Param<Tensor<D>> {
     let t = Tensor::from_data(TensorData::new(v, shape), device);
-    Param::from_tensor(if device.is_autodiff() { t.require_grad() } else { t })
+    Param::from_tensor(if device.is_autodiff() {
+        t.require_grad()
+    } else {
+        t
+    })
 }
 
 fn check_len(what: &str, v: &[f32], n: usize) -> Result<(), String> {
@@ -309,7 +313,11 @@ impl Transformer {
         let half = self.config.head_dim() / 2;
         let s = past + t;
         let inv: Vec<f64> = (0..half)
-            .map(|i| self.config.rope_base.powf(-2.0 * i as f64 / (2 * half) as f64))
+            .map(|i| {
+                self.config
+                    .rope_base
+                    .powf(-2.0 * i as f64 / (2 * half) as f64)
+            })
             .collect();
         let mut cos = Vec::with_capacity(b * t * half);
         let mut sin = Vec::with_capacity(b * t * half);
@@ -332,7 +340,9 @@ impl Transformer {
             }
         }
         let device = self.device();
-        let f = |v: Vec<f32>, shape: [usize; 4]| Tensor::<4>::from_data(TensorData::new(v, shape), &device);
+        let f = |v: Vec<f32>, shape: [usize; 4]| {
+            Tensor::<4>::from_data(TensorData::new(v, shape), &device)
+        };
         Geometry {
             cos: f(cos, [b, 1, t, half]),
             sin: f(sin, [b, 1, t, half]),
@@ -369,15 +379,28 @@ impl Transformer {
         for l in layers {
             let blk = &self.net.blocks[l];
             let h = rms_norm(x.clone(), blk.attn_norm.val(), c.norm_eps);
-            let q = h.clone().matmul(blk.wq.val()).reshape([b, t, nh, hd]).swap_dims(1, 2);
-            let k = h.clone().matmul(blk.wk.val()).reshape([b, t, nkv, hd]).swap_dims(1, 2);
-            let v = h.matmul(blk.wv.val()).reshape([b, t, nkv, hd]).swap_dims(1, 2);
+            let q = h
+                .clone()
+                .matmul(blk.wq.val())
+                .reshape([b, t, nh, hd])
+                .swap_dims(1, 2);
+            let k = h
+                .clone()
+                .matmul(blk.wk.val())
+                .reshape([b, t, nkv, hd])
+                .swap_dims(1, 2);
+            let v = h
+                .matmul(blk.wv.val())
+                .reshape([b, t, nkv, hd])
+                .swap_dims(1, 2);
             let q = rope(q, &g.cos, &g.sin);
             let k = rope(k, &g.cos, &g.sin);
             let (k, v) = match cache.as_deref_mut() {
                 Some(kc) => {
                     let (k, v) = match kc.layers[l].take() {
-                        Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
+                        Some((pk, pv)) => {
+                            (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2))
+                        }
                         None => (k, v),
                     };
                     kc.layers[l] = Some((k.clone(), v.clone()));
@@ -391,7 +414,9 @@ impl Transformer {
                 if group == 1 {
                     m
                 } else {
-                    m.unsqueeze_dim::<5>(2).repeat_dim(2, group).reshape([b, nh, s, hd])
+                    m.unsqueeze_dim::<5>(2)
+                        .repeat_dim(2, group)
+                        .reshape([b, nh, s, hd])
                 }
             };
             let (k, v) = (expand(k), expand(v));
@@ -441,7 +466,8 @@ impl Transformer {
         let (rows, flat, t) = pack(tokens, valid);
         let h = self.hidden(&flat, &rows, t, None);
         let [b, t, d] = h.dims();
-        self.head(h.reshape([b * t, d])).reshape([b, t, self.config.vocab])
+        self.head(h.reshape([b * t, d]))
+            .reshape([b, t, self.config.vocab])
     }
 
     /// `log π(response | prompt)` per row, differentiable, `[B]`: the sum of the response
@@ -465,11 +491,19 @@ impl Transformer {
             Some(x) => x.clone(),
             None => self.embed(&batch.flat),
         };
-        let x = self.run_blocks(x, &batch.geometry, b, t, batch.start_layer..self.config.n_layers, None);
+        let x = self.run_blocks(
+            x,
+            &batch.geometry,
+            b,
+            t,
+            batch.start_layer..self.config.n_layers,
+            None,
+        );
         let h = rms_norm(x, self.net.norm.val(), self.config.norm_eps);
         let idx = Tensor::<1, Int>::from_data(TensorData::new(batch.pick.clone(), [n]), &device);
         let lp = log_softmax(self.head(h.select(0, idx)), 1); // [N, V]
-        let tg = Tensor::<2, Int>::from_data(TensorData::new(batch.target.clone(), [n, 1]), &device);
+        let tg =
+            Tensor::<2, Int>::from_data(TensorData::new(batch.target.clone(), [n, 1]), &device);
         let tok = lp.gather(1, tg); // [N, 1]
         let mut assign = vec![0.0f32; b * n];
         for (k, &i) in batch.owner.iter().enumerate() {
@@ -487,8 +521,13 @@ impl Transformer {
         let t = l - 1;
         let inputs: Vec<Vec<u32>> = windows.iter().map(|w| w[..t].to_vec()).collect();
         let valid = vec![vec![true; t]; b];
-        let logits = self.logits(&inputs, &valid).reshape([b * t, self.config.vocab]);
-        let target: Vec<i64> = windows.iter().flat_map(|w| w[1..].iter().map(|&x| x as i64)).collect();
+        let logits = self
+            .logits(&inputs, &valid)
+            .reshape([b * t, self.config.vocab]);
+        let target: Vec<i64> = windows
+            .iter()
+            .flat_map(|w| w[1..].iter().map(|&x| x as i64))
+            .collect();
         let device = self.device();
         let tg = Tensor::<2, Int>::from_data(TensorData::new(target, [b * t, 1]), &device);
         log_softmax(logits, 1).gather(1, tg).mean().neg()
@@ -507,13 +546,28 @@ impl Transformer {
         let [b, t, d] = h.dims();
         let last = h.narrow(1, t - 1, 1).reshape([b, d]);
         let lp = log_softmax(self.head(last), 1);
-        lp.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32 logits")
+        lp.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32 logits")
     }
 
     /// Host copy of every weight, `[in, out]` layout (for caching a trained model).
     pub fn to_host(&self) -> HostWeights {
-        let v = |p: &Param<Tensor<1>>| p.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32");
-        let m = |p: &Param<Tensor<2>>| p.val().into_data().convert::<f32>().try_into_vec::<f32>().expect("f32");
+        let v = |p: &Param<Tensor<1>>| {
+            p.val()
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32")
+        };
+        let m = |p: &Param<Tensor<2>>| {
+            p.val()
+                .into_data()
+                .convert::<f32>()
+                .try_into_vec::<f32>()
+                .expect("f32")
+        };
         HostWeights {
             embed: m(&self.net.embed),
             blocks: self
@@ -660,18 +714,28 @@ pub struct SeqBatch {
 
 impl SeqBatch {
     /// Prepare rows; blocks `0..frozen` (and the embedding) are run now, detached.
-    pub fn new(model: &Transformer, prompts: &[&[u32]], responses: &[&[u32]], frozen: usize) -> Self {
+    pub fn new(
+        model: &Transformer,
+        prompts: &[&[u32]],
+        responses: &[&[u32]],
+        frozen: usize,
+    ) -> Self {
         assert_eq!(prompts.len(), responses.len());
         let frozen = frozen.min(model.config.n_layers);
         let b = prompts.len();
-        let lens: Vec<usize> = (0..b).map(|i| prompts[i].len() + responses[i].len()).collect();
+        let lens: Vec<usize> = (0..b)
+            .map(|i| prompts[i].len() + responses[i].len())
+            .collect();
         let l = lens.iter().copied().max().unwrap_or(0).max(2);
         let t = l - 1; // inputs are row[..l-1], targets row[1..]
         let mut flat = Vec::with_capacity(b * t);
         let mut rows = Vec::with_capacity(b);
         let (mut pick, mut target, mut owner) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..b {
-            assert!(!prompts[i].is_empty(), "every prompt needs at least one token");
+            assert!(
+                !prompts[i].is_empty(),
+                "every prompt needs at least one token"
+            );
             let pad = l - lens[i];
             let mut row = vec![0u32; pad];
             row.extend_from_slice(prompts[i]);
@@ -692,9 +756,21 @@ impl SeqBatch {
         let geometry = model.geometry(&rows, t, 0);
         let prefix = (frozen > 0).then(|| {
             let x = model.embed(&flat).detach();
-            model.run_blocks(x, &geometry, b, t, 0..frozen, None).detach()
+            model
+                .run_blocks(x, &geometry, b, t, 0..frozen, None)
+                .detach()
         });
-        SeqBatch { b, t, flat, geometry, pick, target, owner, start_layer: frozen, prefix }
+        SeqBatch {
+            b,
+            t,
+            flat,
+            geometry,
+            pick,
+            target,
+            owner,
+            start_layer: frozen,
+            prefix,
+        }
     }
 
     /// Rows.

@@ -146,24 +146,36 @@ impl TryFrom<serde_json::Map<String, serde_json::Value>> for SeqSpec {
             .ok_or("learner: missing key `steps` (Adam steps per iteration)")?;
         let steps = steps
             .as_u64()
-            .ok_or_else(|| format!("learner: steps = {steps} must be a positive integer"))? as usize;
-        let lr = m.remove("lr").ok_or("learner: missing key `lr` (Adam learning rate)")?;
-        let lr = lr.as_f64().ok_or_else(|| format!("learner: lr = {lr} must be a number"))?;
+            .ok_or_else(|| format!("learner: steps = {steps} must be a positive integer"))?
+            as usize;
+        let lr = m
+            .remove("lr")
+            .ok_or("learner: missing key `lr` (Adam learning rate)")?;
+        let lr = lr
+            .as_f64()
+            .ok_or_else(|| format!("learner: lr = {lr} must be a number"))?;
         let label = match m.remove("label") {
             None => None,
             Some(serde_json::Value::String(s)) => Some(s),
             Some(v) => return Err(format!("learner: label = {v} must be a string")),
         };
-        let method: SeqMethod =
-            serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| format!("learner: {e}"))?;
-        Ok(SeqSpec { method, steps, lr, label })
+        let method: SeqMethod = serde_json::from_value(serde_json::Value::Object(m))
+            .map_err(|e| format!("learner: {e}"))?;
+        Ok(SeqSpec {
+            method,
+            steps,
+            lr,
+            label,
+        })
     }
 }
 
 impl SeqSpec {
     /// Label used in CSV and figures.
     pub fn label(&self) -> String {
-        self.label.clone().unwrap_or_else(|| self.method.name().to_string())
+        self.label
+            .clone()
+            .unwrap_or_else(|| self.method.name().to_string())
     }
 }
 
@@ -255,7 +267,10 @@ pub struct SeqRecord {
 }
 
 fn vec1(t: Tensor<1>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec::<f32>().expect("f32")
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("f32")
 }
 
 fn t1(v: Vec<f32>, device: &Device) -> Tensor<1> {
@@ -264,7 +279,9 @@ fn t1(v: Vec<f32>, device: &Device) -> Tensor<1> {
 }
 
 fn texts(tok: &dyn Tokenizer, gens: &[Generation]) -> Vec<String> {
-    gens.iter().map(|g| tok.decode_skip_special(&g.tokens)).collect()
+    gens.iter()
+        .map(|g| tok.decode_skip_special(&g.tokens))
+        .collect()
 }
 
 /// Fixed base-model samples on the evaluation prompts (the opponent of every win rate).
@@ -274,11 +291,18 @@ pub struct Reference {
 
 impl Reference {
     /// Sample once from the base model with `seed`.
-    pub fn sample(base: &Transformer, task: &SeqTask, sampling: &GenConfig, seed: u64) -> Result<Self, String> {
+    pub fn sample(
+        base: &Transformer,
+        task: &SeqTask,
+        sampling: &GenConfig,
+        seed: u64,
+    ) -> Result<Self, String> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_0ef0);
         let p: Vec<&[u32]> = task.eval_prompts.iter().map(|p| p.as_slice()).collect();
         let g = generate(base, &p, sampling, &mut rng)?;
-        Ok(Reference { texts: texts(task.tokenizer, &g) })
+        Ok(Reference {
+            texts: texts(task.tokenizer, &g),
+        })
     }
 }
 
@@ -312,7 +336,12 @@ fn evaluate(
     }
     let resp: Vec<&[u32]> = g.iter().map(|x| x.tokens.as_slice()).collect();
     let lref = vec1(base.sequence_logprobs(&p, &resp));
-    let kl = g.iter().zip(&lref).map(|(x, &r)| x.logp() - r as f64).sum::<f64>() / n;
+    let kl = g
+        .iter()
+        .zip(&lref)
+        .map(|(x, &r)| x.logp() - r as f64)
+        .sum::<f64>()
+        / n;
     let refs: Vec<&str> = tx.iter().map(|s| s.as_str()).collect();
     Ok(Eval {
         win_train: wt / n,
@@ -328,7 +357,10 @@ fn evaluate(
 
 fn inference(m: &Transformer) -> Transformer {
     use burn::module::Module;
-    Transformer { config: m.config.clone(), net: m.net.valid() }
+    Transformer {
+        config: m.config.clone(),
+        net: m.net.valid(),
+    }
 }
 
 /// Freeze the embedding and the first `k` blocks (no gradients flow into them).
@@ -361,7 +393,10 @@ pub fn run_sequence_learner(
 ) -> Result<Vec<SeqRecord>, String> {
     spec.method.validate()?;
     if spec.steps == 0 || !(spec.lr.is_finite() && spec.lr > 0.0) {
-        return Err(format!("learner {}: steps ≥ 1 and lr > 0 required", spec.label()));
+        return Err(format!(
+            "learner {}: steps ≥ 1 and lr > 0 required",
+            spec.label()
+        ));
     }
     if task.prompts.is_empty() || task.eval_prompts.is_empty() {
         return Err("fig2 needs at least one training and one evaluation prompt".into());
@@ -374,35 +409,50 @@ pub fn run_sequence_learner(
     let (k, nprompt) = (spec.method.samples_per_prompt(), task.prompts.len());
     let mut out = Vec::with_capacity(run.iterations + 1);
     let (mut samples, calls0) = (0u64, task.judge.calls());
-    let mut record = |it: usize, loss: f64, ev: Eval, times: [f64; 4], cpp: (u64, u64), samples: u64| {
-        let r = SeqRecord {
-            label: spec.label(),
-            method: spec.method.name().into(),
-            iteration: it,
-            samples,
-            judge_calls: task.judge.calls() - calls0,
-            calls_per_prompt_min: cpp.0,
-            calls_per_prompt_max: cpp.1,
-            loss,
-            win_train: ev.win_train,
-            win_heldout: ev.win_heldout,
-            kl_ref: ev.kl,
-            mean_tokens: ev.tokens,
-            mean_words: ev.words,
-            distinct1: ev.d1,
-            distinct2: ev.d2,
-            stop_rate: ev.stop,
-            gen_s: times[0],
-            judge_s: times[1],
-            train_s: times[2],
-            eval_s: times[3],
+    let mut record =
+        |it: usize, loss: f64, ev: Eval, times: [f64; 4], cpp: (u64, u64), samples: u64| {
+            let r = SeqRecord {
+                label: spec.label(),
+                method: spec.method.name().into(),
+                iteration: it,
+                samples,
+                judge_calls: task.judge.calls() - calls0,
+                calls_per_prompt_min: cpp.0,
+                calls_per_prompt_max: cpp.1,
+                loss,
+                win_train: ev.win_train,
+                win_heldout: ev.win_heldout,
+                kl_ref: ev.kl,
+                mean_tokens: ev.tokens,
+                mean_words: ev.words,
+                distinct1: ev.d1,
+                distinct2: ev.d2,
+                stop_rate: ev.stop,
+                gen_s: times[0],
+                judge_s: times[1],
+                train_s: times[2],
+                eval_s: times[3],
+            };
+            progress(&r);
+            out.push(r);
         };
-        progress(&r);
-        out.push(r);
-    };
     let t = Instant::now();
-    let ev = evaluate(&inference(&policy), base, task, reference, &run.sampling, &mut eval_rng)?;
-    record(0, f64::NAN, ev, [0.0, 0.0, 0.0, t.elapsed().as_secs_f64()], (0, 0), 0);
+    let ev = evaluate(
+        &inference(&policy),
+        base,
+        task,
+        reference,
+        &run.sampling,
+        &mut eval_rng,
+    )?;
+    record(
+        0,
+        f64::NAN,
+        ev,
+        [0.0, 0.0, 0.0, t.elapsed().as_secs_f64()],
+        (0, 0),
+        0,
+    );
 
     for it in 1..=run.iterations {
         // Generate from the frozen iterate π_t.
@@ -454,7 +504,9 @@ pub fn run_sequence_learner(
                 }
             }
         }
-        let per: Vec<u64> = (0..nprompt).map(|p| task.judge.calls_for(p) - before[p]).collect();
+        let per: Vec<u64> = (0..nprompt)
+            .map(|p| task.judge.calls_for(p) - before[p])
+            .collect();
         let cpp = (
             per.iter().copied().min().unwrap_or(0),
             per.iter().copied().max().unwrap_or(0),
@@ -486,7 +538,15 @@ pub fn run_sequence_learner(
                         .map(|(&r, &o)| (eta * beta * (r - o) as f64) as f32)
                         .collect();
                     let lab: Vec<f32> = labels.iter().map(|&o| (o - 0.5) as f32).collect();
-                    losses::wind_sq(lp, t1(lo, &device), t1(b, &device), t1(lab, &device), &None, eta).0
+                    losses::wind_sq(
+                        lp,
+                        t1(lo, &device),
+                        t1(b, &device),
+                        t1(lab, &device),
+                        &None,
+                        eta,
+                    )
+                    .0
                 }
                 SeqMethod::Sppo { eta, .. } => {
                     let w: Vec<f32> = labels.iter().map(|&w| w as f32).collect();
@@ -494,7 +554,9 @@ pub fn run_sequence_learner(
                 }
                 SeqMethod::OnlineIpo { beta } => {
                     let n = rows.len() / 2;
-                    let even = |v: &[f32], o: usize| -> Vec<f32> { (0..n).map(|i| v[2 * i + o]).collect() };
+                    let even = |v: &[f32], o: usize| -> Vec<f32> {
+                        (0..n).map(|i| v[2 * i + o]).collect()
+                    };
                     let idx = |o: usize| {
                         let ix: Vec<i64> = (0..n).map(|i| (2 * i + o) as i64).collect();
                         Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(ix, [n]), &device)
@@ -519,9 +581,23 @@ pub fn run_sequence_learner(
         let train_s = t.elapsed().as_secs_f64();
 
         let t = Instant::now();
-        let ev = evaluate(&inference(&policy), base, task, reference, &run.sampling, &mut eval_rng)?;
+        let ev = evaluate(
+            &inference(&policy),
+            base,
+            task,
+            reference,
+            &run.sampling,
+            &mut eval_rng,
+        )?;
         let eval_s = t.elapsed().as_secs_f64();
-        record(it, loss_v, ev, [gen_s, judge_s, train_s, eval_s], cpp, samples);
+        record(
+            it,
+            loss_v,
+            ev,
+            [gen_s, judge_s, train_s, eval_s],
+            cpp,
+            samples,
+        );
     }
     Ok(out)
 }

@@ -46,7 +46,10 @@ impl SftConfig {
     /// Check every value (called when the experiment file is loaded, before any work).
     pub fn validate(&self) -> Result<(), String> {
         if self.steps == 0 || self.steps > 10_000_000 {
-            return Err(format!("sft.steps = {} must be in 1..=10000000", self.steps));
+            return Err(format!(
+                "sft.steps = {} must be in 1..=10000000",
+                self.steps
+            ));
         }
         if self.batch == 0 || self.batch > 65_536 {
             return Err(format!("sft.batch = {} must be in 1..=65536", self.batch));
@@ -55,16 +58,27 @@ impl SftConfig {
             return Err(format!("sft.seq = {} must be ≥ 2", self.seq));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(format!("sft.lr = {} must be a positive number (e.g. 3e-3)", self.lr));
+            return Err(format!(
+                "sft.lr = {} must be a positive number (e.g. 3e-3)",
+                self.lr
+            ));
         }
         if self.warmup > self.steps {
-            return Err(format!("sft.warmup = {} exceeds sft.steps = {}", self.warmup, self.steps));
+            return Err(format!(
+                "sft.warmup = {} exceeds sft.steps = {}",
+                self.warmup, self.steps
+            ));
         }
         if !(0.0..0.5).contains(&self.val_frac) {
-            return Err(format!("sft.val_frac = {} must be in [0, 0.5)", self.val_frac));
+            return Err(format!(
+                "sft.val_frac = {} must be in [0, 0.5)",
+                self.val_frac
+            ));
         }
         if self.eval_every == 0 {
-            return Err("sft.eval_every must be ≥ 1 (validation loss every this many steps)".into());
+            return Err(
+                "sft.eval_every must be ≥ 1 (validation loss every this many steps)".into(),
+            );
         }
         Ok(())
     }
@@ -86,7 +100,10 @@ pub struct SftRow {
 }
 
 fn scalar(t: burn::tensor::Tensor<1>) -> f64 {
-    t.into_data().convert::<f64>().try_into_vec::<f64>().expect("scalar")[0]
+    t.into_data()
+        .convert::<f64>()
+        .try_into_vec::<f64>()
+        .expect("scalar")[0]
 }
 
 /// Train `model` (on an autodiff device) on `tokens`. `progress(row)` is called every step.
@@ -98,7 +115,10 @@ pub fn train_sft(
 ) -> Result<(Transformer, Vec<SftRow>), String> {
     cfg.validate()?;
     if cfg.seq + 1 > model.config.max_seq {
-        return Err(format!("sft: seq {} + 1 exceeds max_seq {}", cfg.seq, model.config.max_seq));
+        return Err(format!(
+            "sft: seq {} + 1 exceeds max_seq {}",
+            cfg.seq, model.config.max_seq
+        ));
     }
     let n_val = ((tokens.len() as f64) * cfg.val_frac) as usize;
     let train = &tokens[..tokens.len() - n_val];
@@ -117,7 +137,9 @@ pub fn train_sft(
     // Fixed validation windows: evenly spaced over the held-out tail.
     let val_windows: Vec<Vec<u32>> = if val.len() > w {
         let k = 8.min(val.len() / w).max(1);
-        (0..k).map(|i| val[i * (val.len() - w) / k..][..w].to_vec()).collect()
+        (0..k)
+            .map(|i| val[i * (val.len() - w) / k..][..w].to_vec())
+            .collect()
     } else {
         Vec::new()
     };
@@ -138,12 +160,22 @@ pub fn train_sft(
         let grads = GradientsParams::from_grads(loss.backward(), &model.net);
         let train_loss = scalar(loss.detach());
         model.net = optim.step(lr, model.net, grads);
-        let val_loss = (!val_windows.is_empty() && (step % cfg.eval_every == 0 || step == cfg.steps))
+        let val_loss = (!val_windows.is_empty()
+            && (step % cfg.eval_every == 0 || step == cfg.steps))
             .then(|| {
-                let eval = Transformer { config: model.config.clone(), net: model.net.valid() };
+                let eval = Transformer {
+                    config: model.config.clone(),
+                    net: model.net.valid(),
+                };
                 scalar(eval.lm_loss(&val_windows))
             });
-        let row = SftRow { step, train_loss, val_loss, lr, elapsed_s: start.elapsed().as_secs_f64() };
+        let row = SftRow {
+            step,
+            train_loss,
+            val_loss,
+            lr,
+            elapsed_s: start.elapsed().as_secs_f64(),
+        };
         progress(&row);
         rows.push(row);
     }

@@ -3,7 +3,9 @@
 //! configurations rejected with the key and the fix.
 
 use std::path::Path;
-use wind_lm::fig2::{Fig2Options, MICRO_TOML, load_config, run_fig2, shakespeare_prompts, synthetic_corpus};
+use wind_lm::fig2::{
+    Fig2Options, MICRO_TOML, load_config, run_fig2, shakespeare_prompts, synthetic_corpus,
+};
 
 const TOML: &str = MICRO_TOML;
 
@@ -35,9 +37,19 @@ fn one_iteration_wind_and_sppo() {
     // Two methods × (iteration 0 + 1).
     assert_eq!(rows.len(), 4, "{m}");
     for method in ["wind_sq", "sppo"] {
-        let r1 = rows.iter().find(|r| r[c("method")] == method && r[c("iteration")] == "1").unwrap();
-        let (lo, hi): (u64, u64) = (r1[c("calls_per_prompt_min")].parse().unwrap(), r1[c("calls_per_prompt_max")].parse().unwrap());
-        let (want, samples) = if method == "sppo" { (25, 3 * 5) } else { (1, 3 * 2) };
+        let r1 = rows
+            .iter()
+            .find(|r| r[c("method")] == method && r[c("iteration")] == "1")
+            .unwrap();
+        let (lo, hi): (u64, u64) = (
+            r1[c("calls_per_prompt_min")].parse().unwrap(),
+            r1[c("calls_per_prompt_max")].parse().unwrap(),
+        );
+        let (want, samples) = if method == "sppo" {
+            (25, 3 * 5)
+        } else {
+            (1, 3 * 2)
+        };
         assert_eq!((lo, hi), (want, want), "{method} judge calls per prompt");
         assert_eq!(r1[c("judge_calls")].parse::<u64>().unwrap(), 3 * want);
         assert_eq!(r1[c("samples")].parse::<u64>().unwrap(), samples);
@@ -53,9 +65,16 @@ fn one_iteration_wind_and_sppo() {
     let first = m.clone();
     let again = run(dir.path(), TOML).unwrap();
     assert_eq!(again.summary["sft_cached"], true);
-    assert_eq!(std::fs::read_to_string(again.dir.join("metrics.csv")).unwrap(), first);
+    assert_eq!(
+        std::fs::read_to_string(again.dir.join("metrics.csv")).unwrap(),
+        first
+    );
     let sft = std::fs::read_to_string(again.dir.join("sft.csv")).unwrap();
-    assert_eq!(sft.lines().count(), 5, "header + one row per SFT step: {sft}");
+    assert_eq!(
+        sft.lines().count(),
+        5,
+        "header + one row per SFT step: {sft}"
+    );
 }
 
 #[test]
@@ -83,22 +102,36 @@ fn bad_configs_name_the_problem() {
     for (text, want) in cases {
         let e = run(dir.path(), &text).unwrap_err();
         assert!(e.contains(want), "expected {want:?} in: {e}");
-        assert!(!dir.path().join("results/fig2t/metrics.csv").exists(), "no output on error");
+        assert!(
+            !dir.path().join("results/fig2t/metrics.csv").exists(),
+            "no output on error"
+        );
     }
     // A max_tokens that cannot fit the model's context.
-    let e = run(dir.path(), &TOML.replace("max_tokens = 12", "max_tokens = 90")).unwrap_err();
+    let e = run(
+        dir.path(),
+        &TOML.replace("max_tokens = 12", "max_tokens = 90"),
+    )
+    .unwrap_err();
     assert!(e.contains("max_seq"), "{e}");
 }
 
 #[test]
 fn shakespeare_prompt_extraction() {
-    let p = shakespeare_prompts("ROMEO.\nBut soft, what light\n\nnot a tag.\nx y z w\nJULIET.\nAy\n", 2, 10);
+    let p = shakespeare_prompts(
+        "ROMEO.\nBut soft, what light\n\nnot a tag.\nx y z w\nJULIET.\nAy\n",
+        2,
+        10,
+    );
     assert_eq!(p, vec!["ROMEO.\nBut soft, ".to_string()]);
 }
 
 #[test]
 fn committed_fig2_file_is_valid_and_paper_tier_names_missing_files() {
-    let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../experiments/fig2.toml"));
+    let path = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../experiments/fig2.toml"
+    ));
     let cfg = load_config(path).unwrap();
     assert_eq!(cfg.default_tier, "tiny");
     for t in ["tiny", "smol", "paper"] {
@@ -116,7 +149,12 @@ fn committed_fig2_file_is_valid_and_paper_tier_names_missing_files() {
         backend: "flex (cpu)".into(),
     };
     let e = run_fig2(&cfg, "paper", &mut o).unwrap_err();
-    assert!(e.contains("needs files you supply") && e.contains("model.path") && e.contains("prompts.path"), "{e}");
+    assert!(
+        e.contains("needs files you supply")
+            && e.contains("model.path")
+            && e.contains("prompts.path"),
+        "{e}"
+    );
     let e = run_fig2(&cfg, "giant", &mut o).unwrap_err();
     assert!(e.contains("available: paper, smol, tiny"), "{e}");
     assert!(!dir.path().join("results").exists());

@@ -26,7 +26,10 @@ fn tiny() -> LmConfig {
 }
 
 fn vec3(t: burn::tensor::Tensor<3>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_into_vec::<f32>().unwrap()
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap()
 }
 
 #[test]
@@ -40,11 +43,18 @@ fn attention_is_causal() {
     let vocab = 40;
     for t in 0..4 {
         for k in 0..vocab {
-            assert_eq!(la[t * vocab + k], lb[t * vocab + k], "position {t} saw a later token");
+            assert_eq!(
+                la[t * vocab + k],
+                lb[t * vocab + k],
+                "position {t} saw a later token"
+            );
         }
     }
     let diff: f32 = (4 * vocab..6 * vocab).map(|i| (la[i] - lb[i]).abs()).sum();
-    assert!(diff > 1e-4, "the changed token must matter from its own position on");
+    assert!(
+        diff > 1e-4,
+        "the changed token must matter from its own position on"
+    );
 }
 
 #[test]
@@ -69,7 +79,12 @@ fn generation_logprob_equals_sequence_logprob() {
     let m = Transformer::init(tiny(), 3, &device()).unwrap();
     let prompts: Vec<Vec<u32>> = vec![vec![1, 2, 3], vec![4], vec![5, 6, 7, 8, 9], vec![1, 2, 3]];
     let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
-    let cfg = GenConfig { max_tokens: 12, temperature: 1.0, top_p: 1.0, stop: vec![0] };
+    let cfg = GenConfig {
+        max_tokens: 12,
+        temperature: 1.0,
+        top_p: 1.0,
+        stop: vec![0],
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let gens = generate(&m, &refs, &cfg, &mut rng).unwrap();
     assert_eq!(gens.len(), 4);
@@ -83,7 +98,11 @@ fn generation_logprob_equals_sequence_logprob() {
     for (g, &l) in gens.iter().zip(&lp) {
         assert!(!g.tokens.is_empty());
         assert!(g.stopped || g.tokens.len() == 12);
-        assert!((g.logp() - l as f64).abs() < 2e-3, "generation {} vs forward {l}", g.logp());
+        assert!(
+            (g.logp() - l as f64).abs() < 2e-3,
+            "generation {} vs forward {l}",
+            g.logp()
+        );
     }
     // Same seed, same samples.
     let mut rng = ChaCha8Rng::seed_from_u64(9);
@@ -94,7 +113,12 @@ fn generation_logprob_equals_sequence_logprob() {
 fn greedy_with_cache_matches_argmax_of_full_forward() {
     let m = Transformer::init(tiny(), 4, &device()).unwrap();
     let prompt = vec![7u32, 8, 9];
-    let cfg = GenConfig { max_tokens: 6, temperature: 0.0, top_p: 1.0, stop: vec![] };
+    let cfg = GenConfig {
+        max_tokens: 6,
+        temperature: 0.0,
+        top_p: 1.0,
+        stop: vec![],
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let g = generate(&m, &[&prompt], &cfg, &mut rng).unwrap().remove(0);
     let mut seq = prompt.clone();
@@ -118,7 +142,12 @@ fn bad_configs_are_rejected() {
     assert!(c.validate().is_err());
     let m = Transformer::init(tiny(), 1, &device()).unwrap();
     let long = vec![1u32; 60];
-    let cfg = GenConfig { max_tokens: 10, temperature: 1.0, top_p: 1.0, stop: vec![] };
+    let cfg = GenConfig {
+        max_tokens: 10,
+        temperature: 1.0,
+        top_p: 1.0,
+        stop: vec![],
+    };
     let e = generate(&m, &[&long], &cfg, &mut ChaCha8Rng::seed_from_u64(0)).unwrap_err();
     assert!(e.contains("max_seq"), "{e}");
 }

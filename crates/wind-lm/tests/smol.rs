@@ -9,12 +9,14 @@ use wind_lm::{GenConfig, LmConfig, Transformer, generate};
 use wind_text::tokenizer::{BpeTokenizer, Tokenizer};
 
 fn smol_path() -> Option<PathBuf> {
-    let p = std::env::var_os("WIND_SMOL_GGUF").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../data/cache/smol/SmolLM2-135M-Instruct.Q4_1.gguf"
-        ))
-    });
+    let p = std::env::var_os("WIND_SMOL_GGUF")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../data/cache/smol/SmolLM2-135M-Instruct.Q4_1.gguf"
+            ))
+        });
     p.exists().then_some(p)
 }
 
@@ -31,11 +33,21 @@ fn smol_golden_answer() {
     assert!(model.config.tied);
     let tok = BpeTokenizer::from_gguf(&g).unwrap();
     let prompt = tok.chatml(None, "What is the capital of France?").unwrap();
-    let cfg = GenConfig { max_tokens: 16, temperature: 0.0, top_p: 1.0, stop: vec![2] };
+    let cfg = GenConfig {
+        max_tokens: 16,
+        temperature: 0.0,
+        top_p: 1.0,
+        stop: vec![2],
+    };
     let out = generate(&model, &[&prompt], &cfg, &mut ChaCha8Rng::seed_from_u64(0))
         .unwrap()
         .remove(0);
-    assert_eq!(out.tokens.last(), Some(&2), "ends with <|im_end|>: {:?}", out.tokens);
+    assert_eq!(
+        out.tokens.last(),
+        Some(&2),
+        "ends with <|im_end|>: {:?}",
+        out.tokens
+    );
     assert!(out.stopped);
     let text = tok.decode(&out.tokens[..out.tokens.len() - 1]);
     assert_eq!(text, "The capital of France is Paris.");
@@ -84,12 +96,18 @@ fn smol_as_pairwise_judge() {
     };
     let (g, model) = open_llama(&path, 512, &Device::flex()).unwrap();
     let tok = BpeTokenizer::from_gguf(&g).unwrap();
-    let j = LmPairJudge::new(JudgeModel::new(model, tok).unwrap(), vec!["What is the capital of France?".into()]);
+    let j = LmPairJudge::new(
+        JudgeModel::new(model, tok).unwrap(),
+        vec!["What is the capital of France?".into()],
+    );
     let good = "The capital of France is Paris.";
     let bad = "Bananas are yellow and I do not know.";
     let p = j.prob(0, good, bad);
     let q = j.prob(0, bad, good);
-    assert!((p + q - 1.0).abs() < 1e-12, "order-averaged judge is antisymmetric: {p} + {q}");
+    assert!(
+        (p + q - 1.0).abs() < 1e-12,
+        "order-averaged judge is antisymmetric: {p} + {q}"
+    );
     assert!(p > 0.5, "the correct answer should be preferred: P = {p}");
     assert_eq!(j.prob(0, good, good), 0.5);
     assert_eq!((j.calls(), j.calls_for(0), j.calls_for(1)), (3, 3, 0));

@@ -23,16 +23,27 @@ fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), PlotError> {
         message: format!("cannot read: {e}"),
     })?;
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap_or("").split(',').map(str::to_string).collect();
-    let rows = lines.filter(|l| !l.is_empty()).map(|l| l.split(',').map(str::to_string).collect()).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
     Ok((header, rows))
 }
 
 fn col(header: &[String], name: &str, path: &Path) -> Result<usize, PlotError> {
-    header.iter().position(|h| h == name).ok_or_else(|| PlotError::Render {
-        path: path.to_path_buf(),
-        message: format!("column {name:?} missing (is this a fig2 results folder?)"),
-    })
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| PlotError::Render {
+            path: path.to_path_buf(),
+            message: format!("column {name:?} missing (is this a fig2 results folder?)"),
+        })
 }
 
 fn num(s: &str) -> f64 {
@@ -55,30 +66,47 @@ fn load(dir: &Path) -> Result<Vec<(String, Curve)>, PlotError> {
     let mut acc: BTreeMap<(String, u64), Vec<[f64; 4]>> = BTreeMap::new();
     for r in &rows {
         if r.len() != h.len() {
-            return Err(PlotError::Render { path: mp.clone(), message: format!("row with {} fields, header has {}", r.len(), h.len()) });
+            return Err(PlotError::Render {
+                path: mp.clone(),
+                message: format!("row with {} fields, header has {}", r.len(), h.len()),
+            });
         }
         if !order.contains(&r[lab]) {
             order.push(r[lab].clone());
         }
         let i = r[it].parse::<u64>().unwrap_or(0);
-        acc.entry((r[lab].clone(), i)).or_default().push([num(&r[calls]), num(&r[samp]), num(&r[wt]), num(&r[wh])]);
+        acc.entry((r[lab].clone(), i)).or_default().push([
+            num(&r[calls]),
+            num(&r[samp]),
+            num(&r[wt]),
+            num(&r[wh]),
+        ]);
     }
     for r in &rows {
         for (k, name) in [(calls, "judge_calls"), (samp, "samples"), (it, "iteration")] {
             if r[k].parse::<f64>().is_err() {
-                return Err(PlotError::Render { path: mp.clone(), message: format!("{name} = {:?} is not a number", r[k]) });
+                return Err(PlotError::Render {
+                    path: mp.clone(),
+                    message: format!("{name} = {:?} is not a number", r[k]),
+                });
             }
         }
         for (k, name) in [(wt, "win_train"), (wh, "win_heldout")] {
             if !r[k].is_empty() && r[k].parse::<f64>().is_err() {
-                return Err(PlotError::Render { path: mp.clone(), message: format!("{name} = {:?} is not a number", r[k]) });
+                return Err(PlotError::Render {
+                    path: mp.clone(),
+                    message: format!("{name} = {:?} is not a number", r[k]),
+                });
             }
         }
     }
     let (th, trows) = read_csv(&tp)?;
     for r in &trows {
         if r.len() != th.len() {
-            return Err(PlotError::Render { path: tp.clone(), message: format!("row with {} fields, header has {}", r.len(), th.len()) });
+            return Err(PlotError::Render {
+                path: tp.clone(),
+                message: format!("row with {} fields, header has {}", r.len(), th.len()),
+            });
         }
     }
     let (tl, ti, g, j, t) = (
@@ -97,7 +125,10 @@ fn load(dir: &Path) -> Result<Vec<(String, Curve)>, PlotError> {
             let m = |k: usize| v.iter().map(|x| x[k]).sum::<f64>() / n;
             c.points.push((m(0), m(1), m(2), m(3)));
         }
-        let ts: Vec<&Vec<String>> = trows.iter().filter(|r| &r[tl] == l && r[ti] != "0").collect();
+        let ts: Vec<&Vec<String>> = trows
+            .iter()
+            .filter(|r| &r[tl] == l && r[ti] != "0")
+            .collect();
         let n = ts.len().max(1) as f64;
         c.phases = [
             ts.iter().map(|r| num(&r[g])).sum::<f64>() / n,
@@ -107,22 +138,37 @@ fn load(dir: &Path) -> Result<Vec<(String, Curve)>, PlotError> {
         out.push((l.clone(), c));
     }
     if out.is_empty() {
-        return Err(PlotError::Render { path: mp, message: "no rows".into() });
+        return Err(PlotError::Render {
+            path: mp,
+            message: "no rows".into(),
+        });
     }
     Ok(out)
 }
 
 type R<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curve)], title: &str) -> R<DB> {
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    data: &[(String, Curve)],
+    title: &str,
+) -> R<DB> {
     root.fill(&WHITE)?;
     let area = root.titled(title, (FONT, 20))?;
     let panels = area.split_evenly((1, 3));
     // (a) stacked phases.
-    let ymax = data.iter().map(|(_, c)| c.phases.iter().sum::<f64>()).fold(0.0, f64::max).max(1e-6) * 1.15;
+    let ymax = data
+        .iter()
+        .map(|(_, c)| c.phases.iter().sum::<f64>())
+        .fold(0.0, f64::max)
+        .max(1e-6)
+        * 1.15;
     let n = data.len();
     let mut ch = ChartBuilder::on(&panels[0])
-        .caption("s / iteration: generate (blue), judge (orange), train (green)", (FONT, 14))
+        .caption(
+            "s / iteration: generate (blue), judge (orange), train (green)",
+            (FONT, 14),
+        )
         .margin(12)
         .x_label_area_size(34)
         .y_label_area_size(50)
@@ -133,12 +179,19 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
         .y_desc("seconds")
         .label_style((FONT, 12))
         .draw()?;
-    let phase_colors = [RGBColor(78, 121, 167), RGBColor(242, 142, 43), RGBColor(89, 161, 79)];
+    let phase_colors = [
+        RGBColor(78, 121, 167),
+        RGBColor(242, 142, 43),
+        RGBColor(89, 161, 79),
+    ];
     for (i, (label, c)) in data.iter().enumerate() {
         let mut y = 0.0;
         for (k, v) in c.phases.iter().enumerate() {
             let x0 = i as f64 + 0.2;
-            ch.draw_series(std::iter::once(Rectangle::new([(x0, y), (x0 + 0.6, y + v)], phase_colors[k].filled())))?;
+            ch.draw_series(std::iter::once(Rectangle::new(
+                [(x0, y), (x0 + 0.6, y + v)],
+                phase_colors[k].filled(),
+            )))?;
             y += v;
         }
         ch.draw_series(std::iter::once(Text::new(
@@ -148,7 +201,13 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
         )))?;
     }
     // (b), (c): win rate vs judge calls / samples.
-    for (p, (xname, xi)) in [("cumulative training-judge calls", 0usize), ("cumulative policy samples", 1)].iter().enumerate() {
+    for (p, (xname, xi)) in [
+        ("cumulative training-judge calls", 0usize),
+        ("cumulative policy samples", 1),
+    ]
+    .iter()
+    .enumerate()
+    {
         let pts = data.iter().flat_map(|(_, c)| c.points.iter());
         let (mut x1, mut y0, mut y1) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
         for q in pts {
@@ -180,14 +239,25 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
         for (i, (label, c)) in data.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let xy = |q: &(f64, f64, f64, f64)| if *xi == 0 { q.0 } else { q.1 };
-            ch.draw_series(LineSeries::new(c.points.iter().map(|q| (xy(q), q.2)), color.stroke_width(2)))?
-                .label(format!("{label} (training judge)"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            ch.draw_series(c.points.iter().map(|q| Circle::new((xy(q), q.2), 3, color.filled())))?;
+            ch.draw_series(LineSeries::new(
+                c.points.iter().map(|q| (xy(q), q.2)),
+                color.stroke_width(2),
+            ))?
+            .label(format!("{label} (training judge)"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+            ch.draw_series(
+                c.points
+                    .iter()
+                    .map(|q| Circle::new((xy(q), q.2), 3, color.filled())),
+            )?;
             let dashed: Vec<(f64, f64)> = c.points.iter().map(|q| (xy(q), q.3)).collect();
             ch.draw_series(DashedLineSeries::new(dashed, 6, 4, color.stroke_width(1)))?
                 .label(format!("{label} (held-out judge, dashed)"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1))
+                });
         }
         ch.configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
@@ -203,24 +273,42 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, data: &[(String, Curv
 /// Draw `<dir>/{metrics,timing}.csv` (a fig2 results folder) to `svg_out` and `png_out`.
 pub fn plot_fig2(dir: &Path, title: &str, svg_out: &Path, png_out: &Path) -> Result<(), PlotError> {
     let data = load(dir)?;
-    font::ensure_registered().map_err(|message| PlotError::Render { path: svg_out.to_path_buf(), message })?;
+    font::ensure_registered().map_err(|message| PlotError::Render {
+        path: svg_out.to_path_buf(),
+        message,
+    })?;
     let size = (1380u32, 440u32);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw(&root, &data, title).map_err(|e| PlotError::Render { path: svg_out.to_path_buf(), message: e.to_string() })?;
+        draw(&root, &data, title).map_err(|e| PlotError::Render {
+            path: svg_out.to_path_buf(),
+            message: e.to_string(),
+        })?;
     }
     let png_tmp = temp_in(&out_dir(png_out)?, ".png")?;
     {
         let root = BitMapBackend::new(png_tmp.path(), size).into_drawing_area();
-        draw(&root, &data, title).map_err(|e| PlotError::Render { path: png_out.to_path_buf(), message: e.to_string() })?;
+        draw(&root, &data, title).map_err(|e| PlotError::Render {
+            path: png_out.to_path_buf(),
+            message: e.to_string(),
+        })?;
     }
     let mut svg_tmp = temp_in(&out_dir(svg_out)?, ".svg")?;
     svg_tmp
         .write_all(svg.as_bytes())
-        .map_err(|source| PlotError::Write { path: svg_out.to_path_buf(), source })?;
-    svg_tmp.persist(svg_out).map_err(|e| PlotError::Write { path: svg_out.to_path_buf(), source: e.error })?;
-    png_tmp.persist(png_out).map_err(|e| PlotError::Write { path: png_out.to_path_buf(), source: e.error })?;
+        .map_err(|source| PlotError::Write {
+            path: svg_out.to_path_buf(),
+            source,
+        })?;
+    svg_tmp.persist(svg_out).map_err(|e| PlotError::Write {
+        path: svg_out.to_path_buf(),
+        source: e.error,
+    })?;
+    png_tmp.persist(png_out).map_err(|e| PlotError::Write {
+        path: png_out.to_path_buf(),
+        source: e.error,
+    })?;
     Ok(())
 }
 

@@ -24,8 +24,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-mod font;
 pub mod fig2;
+mod font;
 
 /// Columns the input CSV must have (in any order; extra columns are ignored).
 pub const COLUMNS: [&str; 10] = [
