@@ -1177,6 +1177,12 @@ pub fn synthetic_corpus() -> String {
 /// Run [`MICRO_TOML`] in `dir` (cache and results inside it).
 pub fn run_micro(dir: &Path) -> Result<Fig2Output, String> {
     let cfg: Fig2Config = toml::from_str(MICRO_TOML).map_err(|e| e.to_string())?;
+    run_offline(&cfg, dir)
+}
+
+/// Run the `tiny` tier of `cfg` on [`synthetic_corpus`], offline and quietly, with cache and
+/// results inside `dir` (the test suite's and the harness's way to run fig2).
+pub fn run_offline(cfg: &Fig2Config, dir: &Path) -> Result<Fig2Output, String> {
     let mut log = |_: &str| {};
     let mut o = Fig2Options {
         cache: dir.join("cache"),
@@ -1187,7 +1193,7 @@ pub fn run_micro(dir: &Path) -> Result<Fig2Output, String> {
         device: None,
         backend: "flex (cpu)".into(),
     };
-    run_fig2(&cfg, "tiny", &mut o)
+    run_fig2(cfg, "tiny", &mut o)
 }
 
 /// Prompts from a JSON-lines file (`field` of each non-empty line); at least `need`, each

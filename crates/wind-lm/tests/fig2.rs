@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use wind_lm::fig2::{
-    Fig2Options, MICRO_TOML, load_config, run_fig2, shakespeare_prompts, synthetic_corpus,
+    Fig2Options, MICRO_TOML, load_config, run_fig2, run_offline, shakespeare_prompts,
 };
 
 const TOML: &str = MICRO_TOML;
@@ -12,18 +12,7 @@ const TOML: &str = MICRO_TOML;
 fn run(dir: &Path, toml: &str) -> Result<wind_lm::fig2::Fig2Output, String> {
     let path = dir.join("fig2t.toml");
     std::fs::write(&path, toml).unwrap();
-    let cfg = load_config(&path)?;
-    let mut log = |_: &str| {};
-    let mut o = Fig2Options {
-        cache: dir.join("cache"),
-        results: dir.join("results"),
-        fetch: false,
-        log: &mut log,
-        corpus_override: Some(synthetic_corpus()),
-        device: None,
-        backend: "flex (cpu)".into(),
-    };
-    run_fig2(&cfg, "tiny", &mut o)
+    run_offline(&load_config(&path)?, dir)
 }
 
 #[test]

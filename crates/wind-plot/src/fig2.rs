@@ -2,11 +2,10 @@
 //! learner, stacked; (b) win rate against the base model vs cumulative training-judge calls
 //! (solid: training judge, dashed: held-out judge); (c) the same against policy samples.
 
-use super::{FONT, PALETTE, PlotError, font, out_dir, temp_in};
+use super::{FONT, PALETTE, PlotError, font, out_dir, persist_pair, temp_in};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::Path;
 
 #[derive(Debug, Default, Clone)]
@@ -294,22 +293,7 @@ pub fn plot_fig2(dir: &Path, title: &str, svg_out: &Path, png_out: &Path) -> Res
             message: e.to_string(),
         })?;
     }
-    let mut svg_tmp = temp_in(&out_dir(svg_out)?, ".svg")?;
-    svg_tmp
-        .write_all(svg.as_bytes())
-        .map_err(|source| PlotError::Write {
-            path: svg_out.to_path_buf(),
-            source,
-        })?;
-    svg_tmp.persist(svg_out).map_err(|e| PlotError::Write {
-        path: svg_out.to_path_buf(),
-        source: e.error,
-    })?;
-    png_tmp.persist(png_out).map_err(|e| PlotError::Write {
-        path: png_out.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+    persist_pair(&svg, png_tmp, svg_out, png_out)
 }
 
 #[cfg(test)]

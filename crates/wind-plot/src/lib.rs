@@ -914,6 +914,17 @@ fn plot_impl(
         })?;
     }
 
+    persist_pair(&svg, png_tmp, svg_out, png_out)?;
+    Ok(fig.summary())
+}
+
+/// Write the in-memory SVG and move the rendered PNG temp file into place (both atomically).
+pub(crate) fn persist_pair(
+    svg: &str,
+    png_tmp: tempfile::NamedTempFile,
+    svg_out: &Path,
+    png_out: &Path,
+) -> Result<(), PlotError> {
     let mut svg_tmp = temp_in(&out_dir(svg_out)?, ".svg")?;
     svg_tmp
         .write_all(svg.as_bytes())
@@ -922,7 +933,6 @@ fn plot_impl(
             path: svg_out.to_path_buf(),
             source,
         })?;
-
     svg_tmp.persist(svg_out).map_err(|e| PlotError::Write {
         path: svg_out.to_path_buf(),
         source: e.error,
@@ -931,7 +941,7 @@ fn plot_impl(
         path: png_out.to_path_buf(),
         source: e.error,
     })?;
-    Ok(fig.summary())
+    Ok(())
 }
 
 #[cfg(test)]
