@@ -19,7 +19,8 @@ fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 /// Run the benchmarks and print a table.
-pub fn run(quick: bool) -> Result<()> {
+pub fn run(quick: bool, backend: wind_learn::BackendChoice) -> Result<()> {
+    let dev = wind_learn::select_device(backend).map_err(anyhow::Error::msg)?;
     let sizes: &[usize] = if quick { &[10, 100] } else { &[10, 100, 1000] };
     println!("{:<40} {:>8} {:>14}", "benchmark", "reps", "median");
     for &n in sizes {
@@ -86,24 +87,25 @@ pub fn run(quick: bool) -> Result<()> {
         t * 1e3,
         bytes / t / 1e9
     );
-    learners(quick)?;
-    lm(quick)?;
+    learners(quick, &dev)?;
+    lm(quick, &dev)?;
     Ok(())
 }
 
 /// Language-model throughput (flex backend): the tiny fig2 model's SFT steps and batched
 /// KV-cache generation, and SmolLM2-135M's generation and last-block training step when
 /// its GGUF is cached.
-fn lm(quick: bool) -> Result<()> {
+fn lm(quick: bool, dev: &wind_learn::SelectedDevice) -> Result<()> {
     use burn::module::Module;
-    use burn::tensor::Device;
     use rand_core::SeedableRng;
     use wind_lm::seqlearn::freeze_bottom;
     use wind_lm::{GenConfig, LmConfig, Transformer, generate};
     println!();
     println!(
         "{:<52} {:>14} {:>14}",
-        "language model (flex, 2 cores)", "throughput", "per call"
+        format!("language model ({})", dev.name),
+        "throughput",
+        "per call"
     );
     let tiny = LmConfig {
         vocab: 257,
@@ -117,7 +119,7 @@ fn lm(quick: bool) -> Result<()> {
         tied: true,
         max_seq: 192,
     };
-    let ad = Device::flex().autodiff();
+    let ad = dev.device.clone();
     let text: Vec<u32> = (0..20_000u32).map(|i| (i * 7919 + i / 13) % 251).collect();
     let sft = wind_lm::sft::SftConfig {
         steps: if quick { 2 } else { 6 },
@@ -139,7 +141,8 @@ fn lm(quick: bool) -> Result<()> {
         2048.0 / per,
         per
     );
-    let inf = Transformer::init(tiny, 0, &Device::flex()).map_err(anyhow::Error::msg)?;
+    let inf =
+        Transformer::init(tiny, 0, &ad.clone().without_autodiff()).map_err(anyhow::Error::msg)?;
     let prompts: Vec<Vec<u32>> = (0..64u32).map(|i| vec![10 + i % 50; 20]).collect();
     let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
     let g = GenConfig {
@@ -169,8 +172,8 @@ fn lm(quick: bool) -> Result<()> {
         println!("smol: skipped (run `wind data fetch smol`)");
         return Ok(());
     }
-    let (gg, smol) =
-        wind_lm::gguf_model::open_llama(&path, 320, &Device::flex()).map_err(anyhow::Error::msg)?;
+    let (gg, smol) = wind_lm::gguf_model::open_llama(&path, 320, &ad.clone().without_autodiff())
+        .map_err(anyhow::Error::msg)?;
     let tok =
         wind_text::tokenizer::BpeTokenizer::from_gguf(&gg).map_err(|e| anyhow::anyhow!("{e}"))?;
     let p = tok
@@ -241,8 +244,8 @@ fn lm(quick: bool) -> Result<()> {
 
 /// Throughput of the learners: policy samples/s and optimizer steps/s per policy class and
 /// learner on the fig1 bandit (20 contexts × 10 actions, 8 features), flex backend.
-fn learners(quick: bool) -> Result<()> {
-    use wind_learn::{BackendChoice, Learner, LearnerKind, LearnerSpec, OracleMode, PolicyClass};
+fn learners(quick: bool, dev: &wind_learn::SelectedDevice) -> Result<()> {
+    use wind_learn::{Learner, LearnerKind, LearnerSpec, OracleMode, PolicyClass};
     let g = GameSpec::Contextual {
         contexts: 20,
         actions: 10,
@@ -254,12 +257,12 @@ fn learners(quick: bool) -> Result<()> {
     .build(0, Path::new("."))?;
     let r =
         wind_game::ReferenceSpec::SoftmaxGaussian { sigma: 1.0 }.build(&g, 0, Path::new("."))?;
-    let dev = wind_learn::select_device(BackendChoice::Cpu).map_err(anyhow::Error::msg)?;
     println!();
     println!(
         "{:<12} {:<12} {:>7} {:>12} {:>12} {:>12}   (batch 64, 20 steps/iter for iterative methods, flex)",
         "policy", "learner", "iters", "iters/s", "samples/s", "steps/s"
     );
+    println!("backend: {}", dev.name);
     let kinds = [
         LearnerKind::WindSq { eta: 1.0 },
         LearnerKind::WindKl {

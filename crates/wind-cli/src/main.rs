@@ -2,6 +2,7 @@
 
 mod baseline;
 mod bench;
+mod bench_serve;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -138,6 +139,13 @@ enum Cmd {
         /// Fewer repetitions and sizes (smoke run).
         #[arg(long)]
         quick: bool,
+        /// Answer JSON benchmark requests on stdin (the Rust side of `just bench-peers`).
+        #[arg(long)]
+        serve: bool,
+        /// Backend of the learner and language-model benchmarks (auto: wgpu when built with
+        /// the `gpu` feature and an adapter exists, else cpu).
+        #[arg(long, value_enum, default_value = "cpu")]
+        backend: BackendChoice,
     },
 }
 
@@ -250,7 +258,17 @@ fn dispatch(cli: Cli) -> Result<()> {
             json,
         } => solve(&game, beta, reference.as_deref(), json)?,
         Cmd::Table { results_dir } => print!("{}", rate_table(&results_dir)?),
-        Cmd::Bench { quick } => bench::run(quick)?,
+        Cmd::Bench {
+            quick,
+            serve,
+            backend,
+        } => {
+            if serve {
+                bench_serve::serve()?
+            } else {
+                bench::run(quick, backend)?
+            }
+        }
         Cmd::Check {
             fast,
             markdown,
