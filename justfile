@@ -56,9 +56,31 @@ peers:
 solve file beta="0.1":
     cargo run --release -q -- solve {{file}} --beta {{beta}}
 
-# Benchmarks of the exact solvers and dynamics.
+# Benchmarks: the end-to-end table (`wind bench`: solvers, learners, language models).
 bench:
     cargo run --release -q -- bench
+
+# The divan micro-benchmarks under crates/*/benches (solvers, dynamics + bandwidth, BoN, learners).
+bench-micro:
+    cargo bench -p wind-game -p wind-dynamics -p wind-bond -p wind-learn
+
+# wind against the Python peers (scipy/HiGHS, nashpy, pygambit, OpenSpiel, numpy, PyTorch CPU),
+# both sides alternately in one run → results/bench/{ratios,raw}.csv + machine.json, then the
+# table. Installs the peers into target/peers-venv (PyTorch from PyPI: ~3 GB, a few minutes).
+bench-peers *args:
+    cargo build --release -q
+    python3 -m venv target/peers-venv
+    target/peers-venv/bin/pip install -q -r tools/peers/requirements-bench.txt
+    target/peers-venv/bin/python -u tools/peers/bench_peers.py {{args}}
+    target/peers-venv/bin/python tools/peers/bench_peers.py --table
+
+# Rewrite the README's peer table from results/bench/ratios.csv.
+bench-readme:
+    target/peers-venv/bin/python tools/peers/bench_peers.py --readme README.md
+
+# On a GPU machine: build with the gpu feature, GPU tests, cpu-vs-wgpu throughput, fig1, fig2 smol.
+gpu-check:
+    bash scripts/gpu-check.sh
 
 # Formatting and lints.
 lint:

@@ -228,7 +228,7 @@ class Run:
     def alternate(self, task, size, wind_call, peers, reps):
         """Run wind_call() (→ (seconds list, result)) and every peer (→ callable) alternately over
         the rounds; returns (wind median, wind result, {peer: (median, result, note)})."""
-        wt, wres, pt, pres, notes = [], None, {k: [] for k in peers}, {}, {}
+        wt, wres, pt, pres, notes, first = [], None, {k: [] for k in peers}, {}, {}, {}
         for rnd in range(self.args.rounds):
             order = ["wind"] + list(peers) if rnd % 2 == 0 else list(peers) + ["wind"]
             for who in order:
@@ -239,11 +239,16 @@ class Run:
                 if (task, who) in self.dead:
                     continue
                 try:
-                    first_reps = 1 if rnd == 0 else reps
-                    t, pres[who] = timed(peers[who], first_reps)
-                    if rnd == 0 and t[0] * reps < PEER_BUDGET_S and reps > 1:
-                        t2, pres[who] = timed(peers[who], reps - 1)
-                        t += t2
+                    if rnd == 0:     # one call first: its time sets this peer's repetitions
+                        t, pres[who] = timed(peers[who], 1)
+                        first[who] = t[0]
+                        more = min(reps, max(1, int(PEER_BUDGET_S / max(t[0], 1e-9)))) - 1
+                        if more > 0 and t[0] <= PEER_BUDGET_S:
+                            t2, pres[who] = timed(peers[who], more)
+                            t += t2
+                    else:
+                        k = min(reps, max(1, int(PEER_BUDGET_S / max(first[who], 1e-9))))
+                        t, pres[who] = timed(peers[who], k)
                     pt[who] += t
                     if t[0] > PEER_BUDGET_S:
                         self.dead.add((task, who))

@@ -8,21 +8,39 @@ use wind_game::numerics::logsumexp;
 use wind_game::{Game, Policy, WindRng};
 
 /// `(p_<(y), p_≤(y))` for every `y`: the `π`-mass of responses with strictly smaller / not
-/// larger reward.
+/// larger reward. `O(n log n)`: one sort by reward, then a running (Neumaier-compensated) mass
+/// over the tie classes in increasing order.
 fn cdfs(probs: &[f64], rewards: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let n = probs.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| rewards[a].total_cmp(&rewards[b]));
     let mut lt = vec![0.0; n];
     let mut le = vec![0.0; n];
-    for y in 0..n {
-        for z in 0..n {
-            if rewards[z] < rewards[y] {
-                lt[y] += probs[z];
-            }
-            if rewards[z] <= rewards[y] {
-                le[y] += probs[z];
-            }
+    let (mut below, mut comp) = (0.0f64, 0.0f64);
+    let mut k = 0;
+    while k < n {
+        let r = rewards[idx[k]];
+        let mut e = k;
+        let mut mass = 0.0;
+        while e < n && (e == k || rewards[idx[e]] == r) {
+            mass += probs[idx[e]];
+            e += 1;
         }
-        le[y] = le[y].min(1.0);
+        let lo = below + comp;
+        // Neumaier step: below += mass
+        let t = below + mass;
+        if below.abs() >= mass.abs() {
+            comp += (below - t) + mass;
+        } else {
+            comp += (mass - t) + below;
+        }
+        below = t;
+        let hi = (below + comp).min(1.0);
+        for &y in &idx[k..e] {
+            lt[y] = lo;
+            le[y] = hi;
+        }
+        k = e;
     }
     (lt, le)
 }

@@ -196,3 +196,45 @@ proptest! {
         }
     }
 }
+
+/// The sort-based CDFs (O(n log n)) agree with their definition (O(n²) sums) on a large
+/// distribution with many ties, zero-mass responses and unsorted rewards.
+#[test]
+fn reward_bon_matches_definition_on_large_tied_input() {
+    let mut rng = WindRng::derive(3, "bon-large");
+    let m = 1500;
+    let mut p: Vec<f64> = (0..m)
+        .map(|i| {
+            if i % 17 == 0 {
+                0.0
+            } else {
+                rng.uniform() + 1e-3
+            }
+        })
+        .collect();
+    let s: f64 = p.iter().sum();
+    p.iter_mut().for_each(|v| *v /= s);
+    let r: Vec<f64> = (0..m).map(|_| (rng.uniform() * 40.0).floor()).collect();
+    for n in [2u32, 7, 64] {
+        let got = reward_bon(&p, &r, n);
+        for y in 0..m {
+            let lt: f64 = (0..m).filter(|&z| r[z] < r[y]).map(|z| p[z]).sum();
+            let le: f64 = (0..m)
+                .filter(|&z| r[z] <= r[y])
+                .map(|z| p[z])
+                .sum::<f64>()
+                .min(1.0);
+            let want = if p[y] <= 0.0 {
+                0.0
+            } else {
+                p[y] / (le - lt) * (le.powi(n as i32) - lt.powi(n as i32))
+            };
+            assert!(
+                (got[y] - want).abs() <= 1e-12,
+                "y = {y}, N = {n}: {} vs {want}",
+                got[y]
+            );
+        }
+        assert!((got.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+}

@@ -118,7 +118,7 @@ pub fn build_solver(spec: &MethodSpec) -> Box<dyn Solver> {
 /// `(1−ηβ)·log π_base + ηβ·log π_ref + η·g(w_{π_eval})`, normalized.
 fn regularized_step(p: &Problem, base: &Policy, eval: &Policy, eta: f64, g: Transform) -> Policy {
     let eb = eta * p.beta;
-    base.map_log_weights(|x, lb, s| {
+    base.par_map_log_weights(|x, lb, s| {
         let h = payoff(&p.game, x, eval, g);
         let lr = p.reference.logp(x);
         (0..lb.len())

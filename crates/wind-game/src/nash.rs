@@ -1,7 +1,8 @@
 //! Exact symmetric Nash equilibria (von Neumann winners) of skew-symmetric games.
 //!
 //! Method: the column player's LP `max 1ᵀz s.t. Bz ≤ 1, z ≥ 0` with `B = A + k` (`k > max|A|`),
-//! solved by a dense condensed-tableau simplex started at the slack basis (Dantzig pricing,
+//! solved by a dense condensed-tableau simplex started at the slack basis (exact steepest-edge
+//! pricing, the edge norms recomputed inside each pivot;
 //! Bland's rule after a run of degenerate pivots, so it cannot cycle), then `q = z/Σz`.
 //! The vertex is **polished** by solving `A_{T,S} q_S = 0, 1ᵀq_S = 1` on its support `S` and
 //! tight rows `T` (least squares by SVD), and **verified** independently: finite, on the simplex,
@@ -79,6 +80,9 @@ struct Tableau {
     rowvar: Vec<usize>,
     colvar: Vec<usize>,
     scratch: Vec<f64>,
+    /// Steepest-edge weights `γ_j = 1 + Σ_i t_ij²` (constraint rows) of the nonbasic columns,
+    /// kept exact: recomputed inside each pivot's row update (one extra multiply-add per entry).
+    gamma: Vec<f64>,
 }
 
 const RC_TOL: f64 = 1e-11;
@@ -94,27 +98,47 @@ impl Tableau {
         let p = self.t[r * w + c];
         let inv = 1.0 / p;
         self.scratch.copy_from_slice(&self.t[r * w..(r + 1) * w]);
-        for i in 0..=self.m {
+        let m = self.m;
+        let gamma = &mut self.gamma;
+        gamma.iter_mut().for_each(|g| *g = 1.0);
+        for i in 0..=m {
             if i == r {
                 continue;
             }
             let f = self.t[i * w + c];
-            if f == 0.0 {
-                continue;
-            }
-            let fi = f * inv;
             let row = &mut self.t[i * w..(i + 1) * w];
-            for (v, s) in row.iter_mut().zip(&self.scratch) {
-                *v -= fi * s;
+            if f != 0.0 {
+                let fi = f * inv;
+                for (v, s) in row.iter_mut().zip(&self.scratch) {
+                    *v -= fi * s;
+                }
+                row[c] = -fi;
             }
-            row[c] = -fi;
+            if i < m {
+                for (g, v) in gamma.iter_mut().zip(&row[..w - 1]) {
+                    *g += v * v;
+                }
+            }
         }
         let row = &mut self.t[r * w..(r + 1) * w];
         for v in row.iter_mut() {
             *v *= inv;
         }
         row[c] = inv;
+        for (g, v) in gamma.iter_mut().zip(&row[..w - 1]) {
+            *g += v * v;
+        }
         std::mem::swap(&mut self.rowvar[r], &mut self.colvar[c]);
+    }
+
+    fn init_gamma(&mut self) {
+        let w = self.n + 1;
+        self.gamma = vec![1.0; self.n];
+        for i in 0..self.m {
+            for (g, v) in self.gamma.iter_mut().zip(&self.t[i * w..i * w + self.n]) {
+                *g += v * v;
+            }
+        }
     }
 
     /// Run the simplex on the objective row; `allowed(var)` says which variables may enter.
@@ -127,10 +151,14 @@ impl Tableau {
         let mut pivots = 0;
         let mut degenerate_run = 0usize;
         let mut bland = false;
+        if self.gamma.len() != n {
+            self.init_gamma();
+        }
         loop {
-            // entering column
+            // entering column: steepest edge (largest rc²/γ_j), Bland's rule after a long
+            // degenerate run
             let mut c = usize::MAX;
-            let mut best = -RC_TOL;
+            let mut best = 0.0;
             for j in 0..n {
                 let rc = self.at(m, j);
                 if rc < -RC_TOL && allowed(self.colvar[j]) {
@@ -138,9 +166,12 @@ impl Tableau {
                         if c == usize::MAX || self.colvar[j] < self.colvar[c] {
                             c = j;
                         }
-                    } else if rc < best {
-                        best = rc;
-                        c = j;
+                    } else {
+                        let score = rc * rc / self.gamma[j];
+                        if score > best {
+                            best = score;
+                            c = j;
+                        }
                     }
                 }
             }
@@ -229,6 +260,7 @@ pub fn solve_symmetric(a: &[f64], n: usize) -> std::result::Result<ContextNash, 
         rowvar: (n..2 * n).collect(),
         colvar: (0..n).collect(),
         scratch: vec![0.0; w],
+        gamma: Vec::new(),
     };
     let max_pivots = 50 * n + 1000;
     let mut pivots = tab.run(&|_| true, max_pivots)?;

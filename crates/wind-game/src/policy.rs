@@ -95,6 +95,44 @@ impl Policy {
         Self::from_log_weights(w, self.support.clone())
     }
 
+    /// [`Policy::map_log_weights`] with the contexts split over the machine's cores when the
+    /// work is large (`contexts × n² ≥ 2¹⁸`, the cost of one payoff product per context).
+    /// Each context is computed by the same code either way, so the result is bit-identical to
+    /// the sequential map for any number of threads.
+    pub fn par_map_log_weights(
+        &self,
+        f: impl Fn(usize, &[f64], &[bool]) -> Vec<f64> + Sync,
+    ) -> Self {
+        let c = self.n_contexts();
+        let threads = std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .min(c);
+        if threads < 2 || c * self.n * self.n < 1 << 18 {
+            return self.map_log_weights(f);
+        }
+        let chunk = c.div_ceil(threads);
+        let f = &f;
+        let w: Vec<Vec<f64>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..c)
+                .step_by(chunk)
+                .map(|start| {
+                    let end = (start + chunk).min(c);
+                    scope.spawn(move || {
+                        (start..end)
+                            .map(|x| f(x, &self.logp[x], &self.support[x]))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("policy map worker panicked"))
+                .collect()
+        });
+        Self::from_log_weights(w, self.support.clone())
+    }
+
     /// Number of actions.
     pub fn n_actions(&self) -> usize {
         self.n

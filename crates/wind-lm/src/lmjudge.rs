@@ -101,7 +101,8 @@ impl Preference for LmPairJudge {
         let p1 = self.judge.order_prob(q, a, b);
         let p2 = self.judge.order_prob(q, b, a);
         match (p1, p2) {
-            (Ok(p1), Ok(p2)) => 0.5 * (p1 + 1.0 - p2),
+            // (p1 − p2) first: identical responses give exactly ½.
+            (Ok(p1), Ok(p2)) => 0.5 * ((p1 - p2) + 1.0),
             // A judge that cannot read the pair (template missing) has no preference.
             _ => 0.5,
         }
