@@ -69,10 +69,9 @@ bench-micro:
 # table. Installs the peers into target/peers-venv (PyTorch from PyPI: ~3 GB, a few minutes).
 bench-peers *args:
     cargo build --release -q
-    python3 -m venv target/peers-venv
-    target/peers-venv/bin/pip install -q -r tools/peers/requirements-bench.txt
+    test -x target/peers-venv/bin/python || python3 -m venv target/peers-venv
+    cmp -s tools/peers/requirements-bench.txt target/peers-venv/.bench-installed || { target/peers-venv/bin/pip install -q -r tools/peers/requirements-bench.txt && cp tools/peers/requirements-bench.txt target/peers-venv/.bench-installed; }
     target/peers-venv/bin/python -u tools/peers/bench_peers.py {{args}}
-    target/peers-venv/bin/python tools/peers/bench_peers.py --table
 
 # Rewrite the README's peer table from results/bench/ratios.csv.
 bench-readme:

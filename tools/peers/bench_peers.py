@@ -190,9 +190,12 @@ def regularized_peers(a, beta, n):
     return peers
 
 
-def numpy_wind_iter(a3, logref, logpi, beta, eta):
-    """One exact-WIND step (SPEC §5): log π' = (1−ηβ)·log π + ηβ·log π_ref + η·w_π − log Z."""
-    w = 0.5 + np.einsum("cij,cj->ci", a3, np.exp(logpi))
+def numpy_wind_iter(a3, logref, logpi, beta, eta, blas=False):
+    """One exact-WIND step (SPEC §5): log π' = (1−ηβ)·log π + ηβ·log π_ref + η·w_π − log Z.
+    `blas`: the payoff product as a batched matmul (numpy's BLAS, multi-threaded) instead of
+    einsum (one thread)."""
+    p = np.exp(logpi)
+    w = 0.5 + (np.matmul(a3, p[..., None])[..., 0] if blas else np.einsum("cij,cj->ci", a3, p))
     z = (1 - eta * beta) * logpi + eta * beta * logref + eta * w
     z -= z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -216,6 +219,7 @@ class Run:
         self.args, self.rows, self.raw = args, [], []
         self.wind = Wind(args.wind)
         self.dead = set()          # (task, peer) over budget at a smaller size
+        self.seen = {}             # (task, peer) → (n, median seconds) at the last size run
         self.tmp = ROOT / "target" / "bench-peers"
         self.tmp.mkdir(parents=True, exist_ok=True)
 
@@ -225,10 +229,21 @@ class Run:
                       seed=seed, beta=beta, out=str(out))
         return json.loads(out.read_text())
 
-    def alternate(self, task, size, wind_call, peers, reps):
+    def alternate(self, task, size, wind_call, peers, reps, n=None):
         """Run wind_call() (→ (seconds list, result)) and every peer (→ callable) alternately over
-        the rounds; returns (wind median, wind result, {peer: (median, result, note)})."""
+        the rounds; returns (wind median, wind result, {peer: (median, result, note)}).
+        With `n` (the game size), a peer whose time at the previous size, scaled by (n/n_prev)³,
+        predicts more than the hard limit is not started (a solver in C cannot be interrupted)."""
         wt, wres, pt, pres, notes, first = [], None, {k: [] for k in peers}, {}, {}, {}
+        if n is not None:
+            for who in peers:
+                prev = self.seen.get((task, who))
+                if prev and (task, who) not in self.dead:
+                    guess = prev[1] * (n / prev[0]) ** 3
+                    if guess > 4 * PEER_BUDGET_S:
+                        self.dead.add((task, who))
+                        notes[who] = (f"not run: {prev[1]:.1f} s at n = {prev[0]} predicts "
+                                      f"≈ {guess:.0f} s here (n³), over the {4 * PEER_BUDGET_S:.0f} s limit")
         for rnd in range(self.args.rounds):
             order = ["wind"] + list(peers) if rnd % 2 == 0 else list(peers) + ["wind"]
             for who in order:
@@ -236,7 +251,7 @@ class Run:
                     t, wres = wind_call()
                     wt += t
                     continue
-                if (task, who) in self.dead:
+                if (task, who) in self.dead or (task, size, who) in self.dead:
                     continue
                 try:
                     if rnd == 0:     # one call first: its time sets this peer's repetitions
@@ -250,18 +265,22 @@ class Run:
                         k = min(reps, max(1, int(PEER_BUDGET_S / max(first[who], 1e-9))))
                         t, pres[who] = timed(peers[who], k)
                     pt[who] += t
-                    if t[0] > PEER_BUDGET_S:
+                    if t[0] > PEER_BUDGET_S and n is not None:
                         self.dead.add((task, who))
                         notes[who] = f"one run took {t[0]:.0f} s > {PEER_BUDGET_S:.0f} s: not run at larger sizes"
                 except PeerTimeout:
                     notes[who] = f"stopped after {4 * PEER_BUDGET_S:.0f} s without an answer"
-                    self.dead.add((task, who))
+                    self.dead.add((task, who) if n is not None else (task, size, who))
                 except Exception as e:       # a failing peer is recorded, not hidden
                     notes[who] = f"failed: {type(e).__name__}: {str(e)[:80]}"
-                    self.dead.add((task, who))
+                    self.dead.add((task, who) if n is not None else (task, size, who))
         for k, v in [("wind", wt)] + list(pt.items()):
             for i, s in enumerate(v):
                 self.raw.append({"task": task, "size": size, "side": k, "rep": i, "seconds": s})
+        if n is not None:
+            for k, v in pt.items():
+                if v:
+                    self.seen[(task, k)] = (n, float(np.median(v)))
         res = {k: (float(np.median(v)), pres.get(k), notes.get(k, "")) for k, v in pt.items() if v}
         for k in peers:
             if k not in res and k in notes:
@@ -286,6 +305,10 @@ class Run:
         ok = {k: v for k, v in res.items() if v[1] is not None}
         accs = {k: acc_fn(v[1]) for k, v in ok.items()}
         fastest = min((k for k in ok if accs[k] <= max(tol, wacc)), key=lambda k: ok[k][0], default=None)
+        if fastest is None:
+            self.row(task, size, "(no peer)", wind_s, float("nan"), wacc, None, metric,
+                     "≤ 0.5 × fastest peer at equal or better accuracy", None,
+                     "no peer reached the accuracy tolerance within the time limits")
         for k, (s, r, note) in res.items():
             if r is None:
                 self.row(task, size, k, wind_s, float("nan"), wacc, None, metric, "", None, note)
@@ -304,7 +327,7 @@ class Run:
             reps = 20 if n <= 100 else 5 if n <= 300 else 3
             wind_call = lambda: (lambda r: (r["seconds"], np.asarray(r["solution"])))(
                 self.wind.ask(op="nash", id=f"nash{n}", reps=reps))
-            ws, wres, res = self.alternate("nash", f"n={n}", wind_call, nash_peers(a), reps)
+            ws, wres, res = self.alternate("nash", f"n={n}", wind_call, nash_peers(a), reps, n=n)
             self.exact_goal_rows("nash", f"n={n}", ws, exploitability(a, wres), res,
                                  lambda x: exploitability(a, x), "exploitability", 1e-9)
 
@@ -317,13 +340,14 @@ class Run:
             wind_call = lambda: (lambda r: (r["seconds"], np.asarray(r["solution"][0])))(
                 self.wind.ask(op="regularized", id=gid, beta=beta, reps=reps))
             ws, wres, res = self.alternate("regularized", f"n={n} β={beta}", wind_call,
-                                           regularized_peers(a, beta, n), reps)
+                                           regularized_peers(a, beta, n), reps, n=n)
             self.exact_goal_rows("regularized", f"n={n} β={beta}", ws, qre_residual(a, beta, wres),
                                  res, lambda x: qre_residual(a, beta, x), "fixed-point residual", 1e-12)
 
     def dynamics(self):
         bw = self.wind.ask(op="copy", mib=256, reps=5)
-        t_copy, t_sum = float(np.median(bw["copy_seconds"])), float(np.median(bw["sum_seconds"]))
+        t_copy = min(float(np.median(bw["copy_seconds"])), float(np.median(bw["copy2_seconds"])))
+        t_sum = float(np.median(bw["sum_seconds"]))
         copy_bw = 2 * bw["bytes"] / t_copy       # STREAM convention: bytes read + bytes written
         read_bw = bw["bytes"] / t_sum
         src = np.arange(bw["bytes"] // 8, dtype=float)
@@ -331,6 +355,8 @@ class Run:
         np_copy = float(np.median(timed(lambda: np.copyto(dst, src), 5)[0]))
         self.machine["copy_bandwidth_GBps"] = copy_bw / 1e9
         self.machine["read_bandwidth_GBps (wind sum)"] = read_bw / 1e9
+        self.machine["copy_bandwidth_note"] = ("the faster of a 1-thread and a 2-thread copy of "
+                                               f"{bw['bytes'] >> 20} MiB, 2 × bytes / time")
         self.machine["numpy_copy_bandwidth_GBps"] = 2 * bw["bytes"] / np_copy / 1e9
         print(f"  memory: copy {copy_bw/1e9:.2f} GB/s (wind), {2*bw['bytes']/np_copy/1e9:.2f} GB/s (numpy); "
               f"read-only sum {read_bw/1e9:.2f} GB/s", flush=True)
@@ -345,12 +371,14 @@ class Run:
             wind_call = lambda: (lambda r: (r["seconds"], np.asarray(r["probs"])))(
                 self.wind.ask(op="dynamics", id=gid, reps=reps,
                               method={"kind": "wind", "g": "identity", "eta": eta}))
-            peers = {"numpy_einsum": lambda: np.exp(numpy_wind_iter(a3, logref, logref, beta, eta))}
+            peers = {"numpy_einsum": lambda: np.exp(numpy_wind_iter(a3, logref, logref, beta, eta)),
+                     "numpy_matmul": lambda: np.exp(numpy_wind_iter(a3, logref, logref, beta, eta, True))}
             ws, wres, res = self.alternate("dynamics", f"wind C={c} n={n}", wind_call, peers, reps)
-            s, r, note = res["numpy_einsum"]
-            diff = float(np.abs(wres - r).max())
-            self.row("dynamics", f"wind C={c} n={n}", "numpy_einsum", ws, s, diff, diff,
-                     "max |Δ| between iterates", "", None, note)
+            for peer in peers:
+                s, r, note = res.get(peer, (float("nan"), None, "no result"))
+                diff = float(np.abs(wres - r).max()) if r is not None else None
+                self.row("dynamics", f"wind C={c} n={n}", peer, ws, s, diff, diff,
+                         "max |Δ| between iterates", "", None, note)
             nbytes = c * n * n * 8
             bound = nbytes / copy_bw
             self.row("dynamics", f"wind C={c} n={n}", "memory_bound", ws, bound, None, None,
@@ -368,8 +396,8 @@ class Run:
                     self.wind.ask(op="bon", probs=p.tolist(), rewards=r.tolist(), n=big_n, reps=reps))
                 ws, wres, res = self.alternate("bon", f"n={n_act} N={big_n} ties",
                                                wind_call, {"numpy": lambda: numpy_bon(p, r, big_n)}, reps)
-                s, x, note = res["numpy"]
-                d = float(np.abs(wres - x).max())
+                s, x, note = res.get("numpy", (float("nan"), None, "no result"))
+                d = float(np.abs(wres - x).max()) if x is not None else None
                 self.row("bon", f"n={n_act} N={big_n} ties", "numpy", ws, s, d, d, "max |Δ|", "", None, note)
 
     def learners(self):
@@ -388,11 +416,12 @@ class Run:
                 peers = {"pytorch_cpu": lambda: (lambda r: Own(r, r["seconds"] / r["iters"]))(
                     torch_twins.bandit_twin(g, method, cls, iters, seed=0, **kw))}
                 ws, wres, res = self.alternate("learner", f"{method} {cls}", wind_call, peers, 1)
-                s, r, note = res["pytorch_cpu"]
+                s, r, note = res.get("pytorch_cpu", (float("nan"), None, "no result"))
                 self.row("learner", f"{method} {cls}", "pytorch_cpu", ws, s,
                          kl_star(g, wres["probs"]), kl_star(g, r["probs"]) if r else None,
                          f"KL(π*‖π) after {iters + 1} iterations; seconds per iteration",
-                         "≤ 0.5 × PyTorch twin", ws <= 0.5 * s, note)
+                         "≤ 0.5 × PyTorch twin (same work)", ws <= 0.5 * s if r else None,
+                         (note + "; one seed each side: accuracies agree in law, not draw by draw").strip("; "))
 
     def lm(self):
         import torch_twins
@@ -401,26 +430,38 @@ class Run:
         peers = {"pytorch_cpu": lambda: (lambda r: Own(r, r["seconds_per_step"]))(
             torch_twins.lm_twin(steps=self.args.lm_steps, batch=16, seq=128))}
         ws, wres, res = self.alternate("lm_step", "tiny 0.82M, 16×128", wind_call, peers, 1)
-        s, r, note = res["pytorch_cpu"]
+        s, r, note = res.get("pytorch_cpu", (float("nan"), None, "no result"))
         if r and r.get("params") != wres["params"]:
             note = f"parameter counts differ: wind {wres['params']}, torch {r.get('params')}"
         self.row("lm_step", "tiny 0.82M, 16×128", "pytorch_cpu", ws, s, None, None,
                  f"seconds per step ({wres['params']} parameters both sides)",
-                 "≤ 1 × PyTorch CPU", ws <= s, note)
+                 "≤ 1 × PyTorch CPU", ws <= s if r else None, note)
 
     def run(self):
         self.machine = machine_info(self.args)
-        tasks = self.args.tasks
+        order = ["nash", "regularized", "dynamics", "bon", "learners", "lm"]
+        tasks = [t for t in order if t in self.args.tasks]
         print(f"bench-peers: {self.args.rounds} rounds, tasks {', '.join(tasks)}", flush=True)
-        for t in tasks:
-            getattr(self, t)()
-        self.wind.close()
-        out = ROOT / self.args.out
-        out.mkdir(parents=True, exist_ok=True)
-        write_csv(out / "ratios.csv", FIELDS, self.rows)
-        write_csv(out / "raw.csv", ["task", "size", "side", "rep", "seconds"], self.raw)
-        atomic_write(out / "machine.json", json.dumps(self.machine, indent=1, ensure_ascii=False) + "\n")
-        print(f"wrote {out}/ratios.csv ({len(self.rows)} rows), raw.csv, machine.json")
+        done = False
+        try:
+            for t in tasks:
+                getattr(self, t)()
+            done = True
+        finally:
+            try:
+                self.wind.close()
+            except Exception:
+                self.wind.p.kill()
+            if not done:
+                self.machine["partial"] = True
+            out = ROOT / self.args.out
+            out.mkdir(parents=True, exist_ok=True)
+            write_csv(out / "ratios.csv", FIELDS, self.rows)
+            write_csv(out / "raw.csv", ["task", "size", "side", "rep", "seconds"], self.raw)
+            atomic_write(out / "machine.json", json.dumps(self.machine, indent=1, ensure_ascii=False) + "\n")
+            print(f"wrote {out}/ratios.csv ({len(self.rows)} rows{'' if done else ', PARTIAL: a task failed'}), raw.csv, machine.json")
+        print()
+        print(table(out / "ratios.csv", out / "machine.json"), end="")
 
 
 def machine_info(args):
@@ -439,7 +480,7 @@ def machine_info(args):
         except md.PackageNotFoundError:
             vers[p] = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
                                 text=True).stdout.strip()
     except OSError:
         commit = ""
@@ -524,7 +565,7 @@ def main():
             print(t, end="")
         return
     if "regularized" in args.tasks and "nash" not in args.tasks:
-        args.tasks.insert(0, "nash")   # regularized reuses nash's exported games
+        args.tasks.append("nash")   # regularized reuses nash's exported games (run first)
     Run(args).run()
 
 

@@ -32,6 +32,8 @@ struct Entry {
     game: Game,
     reference: Policy,
     beta: f64,
+    /// The dynamics' problem (π*_β solved once, at `op: game`).
+    problem: Problem,
 }
 
 fn times(reps: usize, mut f: impl FnMut()) -> Vec<f64> {
@@ -49,14 +51,34 @@ fn field<'a>(req: &'a Value, key: &str) -> Result<&'a Value> {
         .ok_or_else(|| anyhow!("request is missing the field `{key}`"))
 }
 
+/// Upper bound on repetitions, iterations and steps (a typo should not hang the peer script).
+const MAX_COUNT: usize = 1_000_000;
+
 fn usize_of(req: &Value, key: &str, default: usize) -> Result<usize> {
     match req.get(key) {
         None => Ok(default),
-        Some(v) => v
-            .as_u64()
-            .map(|v| v as usize)
-            .ok_or_else(|| anyhow!("`{key}` must be a non-negative integer")),
+        Some(v) => match v.as_u64() {
+            Some(v) if v as usize <= MAX_COUNT => Ok(v as usize),
+            _ => bail!("`{key}` must be an integer in 0..={MAX_COUNT}; got {v}"),
+        },
     }
+}
+
+/// An optional number: absent → `None`, present but not a number → error.
+fn opt_f64(req: &Value, key: &str) -> Result<Option<f64>> {
+    match req.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| anyhow!("`{key}` must be a number; got {v}")),
+    }
+}
+
+fn str_of<'a>(req: &'a Value, key: &str) -> Result<&'a str> {
+    field(req, key)?
+        .as_str()
+        .ok_or_else(|| anyhow!("`{key}` must be a string"))
 }
 
 fn f64_of(req: &Value, key: &str) -> Result<f64> {
@@ -92,21 +114,18 @@ pub fn serve() -> Result<()> {
 }
 
 fn entry<'a>(games: &'a HashMap<String, Entry>, req: &Value) -> Result<&'a Entry> {
-    let id = field(req, "id")?.as_str().unwrap_or_default();
+    let id = str_of(req, "id")?;
     games
         .get(id)
         .ok_or_else(|| anyhow!("no game `{id}` (send an `op: game` request first)"))
 }
 
 fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
-    let op = field(req, "op")?.as_str().unwrap_or_default();
+    let op = str_of(req, "op")?;
     let reps = usize_of(req, "reps", 5)?;
     match op {
         "game" => {
-            let id = field(req, "id")?
-                .as_str()
-                .ok_or_else(|| anyhow!("`id` must be a string"))?
-                .to_string();
+            let id = str_of(req, "id")?.to_string();
             let spec: GameSpec = serde_json::from_value(field(req, "game")?.clone())?;
             let rspec: ReferenceSpec = match req.get("reference") {
                 Some(v) => serde_json::from_value(v.clone())?,
@@ -132,12 +151,14 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
                 .as_str()
                 .ok_or_else(|| anyhow!("`out` must be a path"))?;
             std::fs::write(path, doc.to_string()).with_context(|| format!("writing {path}"))?;
+            let problem = Problem::new(game.clone(), reference.clone(), beta)?;
             games.insert(
                 id,
                 Entry {
                     game,
                     reference,
                     beta,
+                    problem,
                 },
             );
             Ok(json!({"ok": true, "contexts": c, "actions": n}))
@@ -158,7 +179,7 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
         }
         "regularized" => {
             let e = entry(games, req)?;
-            let beta = req.get("beta").and_then(Value::as_f64).unwrap_or(e.beta);
+            let beta = opt_f64(req, "beta")?.unwrap_or(e.beta);
             let mut sol = None;
             let t = times(reps, || {
                 sol = Some(solve_regularized(
@@ -176,7 +197,10 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
         "dynamics" => {
             let e = entry(games, req)?;
             let method: MethodSpec = serde_json::from_value(field(req, "method")?.clone())?;
-            let p = Problem::new(e.game.clone(), e.reference.clone(), e.beta)?;
+            method
+                .validate(e.beta)
+                .map_err(|(f, m)| anyhow!("method `{f}`: {m}"))?;
+            let p = &e.problem;
             let mut s = build_solver(&method);
             let st = State {
                 iter: 0,
@@ -185,16 +209,24 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
             };
             let mut next = None;
             let t = times(reps, || {
-                next = Some(s.next_iter(&p, std::hint::black_box(&st)));
+                next = Some(s.next_iter(p, std::hint::black_box(&st)));
             });
             Ok(json!({"seconds": t, "probs": next.unwrap().policy.all_probs()}))
         }
         "bon" => {
             let probs = vec_of(req, "probs")?;
             let rewards = vec_of(req, "rewards")?;
-            let n = usize_of(req, "n", 2)? as u32;
+            let n = usize_of(req, "n", 2)?;
+            if !(1..=i32::MAX as usize).contains(&n) {
+                bail!("`n` must be ≥ 1 (Best-of-N); got {n}");
+            }
+            let n = n as u32;
             if probs.len() != rewards.len() {
                 bail!("`probs` and `rewards` differ in length");
+            }
+            wind_game::game::validate_distribution(&probs, probs.len(), "probs")?;
+            if rewards.iter().any(|r| !r.is_finite()) {
+                bail!("`rewards` must be finite");
             }
             let mut r = Vec::new();
             let t = times(reps, || {
@@ -205,20 +237,36 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
         "learner" => learner(req, entry(games, req)?),
         "lm_step" => lm_step(req),
         "copy" => {
-            let mib = usize_of(req, "mib", 256)?;
+            let mib = usize_of(req, "mib", 256)?.clamp(1, 8192);
             let len = mib * (1 << 20) / 8;
             let src: Vec<f64> = (0..len).map(|i| i as f64).collect();
             let mut dst = vec![0.0f64; len];
             let tc = times(reps, || {
                 dst.copy_from_slice(std::hint::black_box(&src));
             });
+            // the same copy split over two threads (the dynamics use every core)
+            let tc2 = times(reps, || {
+                let (d0, d1) = dst.split_at_mut(len / 2);
+                let (s0, s1) = src.split_at(len / 2);
+                std::thread::scope(|sc| {
+                    sc.spawn(|| d0.copy_from_slice(std::hint::black_box(s0)));
+                    d1.copy_from_slice(std::hint::black_box(s1));
+                });
+            });
             std::hint::black_box(&dst);
+            // a plain 8-accumulator read (not the compensated sum, which is compute-bound)
             let mut acc = 0.0;
             let ts = times(reps, || {
-                acc += wind_game::numerics::sum(std::hint::black_box(&src));
+                let mut l = [0.0f64; 8];
+                for c in std::hint::black_box(&src).chunks_exact(8) {
+                    for k in 0..8 {
+                        l[k] += c[k];
+                    }
+                }
+                acc += l.iter().sum::<f64>();
             });
             std::hint::black_box(acc);
-            Ok(json!({"copy_seconds": tc, "sum_seconds": ts, "bytes": len * 8}))
+            Ok(json!({"copy_seconds": tc, "copy2_seconds": tc2, "sum_seconds": ts, "bytes": len * 8}))
         }
         other => bail!(
             "unknown op `{other}` (game, nash, regularized, dynamics, bon, learner, lm_step, copy)"
@@ -228,8 +276,8 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
 
 fn learner(req: &Value, e: &Entry) -> Result<Value> {
     use wind_learn::{BackendChoice, Learner, LearnerKind, LearnerSpec, OracleMode, PolicyClass};
-    let method = field(req, "method")?.as_str().unwrap_or_default();
-    let eta = req.get("eta").and_then(Value::as_f64);
+    let method = str_of(req, "method")?;
+    let eta = opt_f64(req, "eta")?;
     let kind = match method {
         "wind_sq" => LearnerKind::WindSq {
             eta: eta.unwrap_or(1.0),
@@ -240,7 +288,9 @@ fn learner(req: &Value, e: &Entry) -> Result<Value> {
         },
         other => bail!("learner `{other}`: the peer twins cover wind_sq and sppo"),
     };
-    let class = match field(req, "class")?.as_str().unwrap_or_default() {
+    kind.validate(e.beta)
+        .map_err(|(f, m)| anyhow!("learner `{f}`: {m}"))?;
+    let class = match str_of(req, "class")? {
         "tabular" => PolicyClass::Tabular {},
         "log_linear" => PolicyClass::LogLinear {},
         "mlp" => PolicyClass::Mlp {
@@ -249,14 +299,11 @@ fn learner(req: &Value, e: &Entry) -> Result<Value> {
         other => bail!("policy class `{other}` (tabular, log_linear, mlp)"),
     };
     let mut spec = LearnerSpec::new(kind);
-    if let Some(b) = req.get("batch").and_then(Value::as_u64) {
-        spec.batch = b as usize;
-    }
-    if let Some(s) = req.get("steps").and_then(Value::as_u64) {
-        spec.steps = s as usize;
-    }
-    if let Some(lr) = req.get("lr").and_then(Value::as_f64) {
-        spec.lr = lr;
+    spec.batch = usize_of(req, "batch", spec.batch)?;
+    spec.steps = usize_of(req, "steps", spec.steps)?;
+    spec.lr = opt_f64(req, "lr")?.unwrap_or(spec.lr);
+    if spec.batch == 0 || spec.steps == 0 || !(spec.lr.is_finite() && spec.lr > 0.0) {
+        bail!("learner: batch and steps must be ≥ 1 and lr finite and > 0");
     }
     let dev = wind_learn::select_device(BackendChoice::Cpu).map_err(anyhow::Error::msg)?;
     let seed = usize_of(req, "seed", 0)? as u64;

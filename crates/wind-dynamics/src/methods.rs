@@ -119,7 +119,10 @@ pub fn build_solver(spec: &MethodSpec) -> Box<dyn Solver> {
 fn regularized_step(p: &Problem, base: &Policy, eval: &Policy, eta: f64, g: Transform) -> Policy {
     let eb = eta * p.beta;
     base.par_map_log_weights(|x, lb, s| {
-        let h = payoff(&p.game, x, eval, g);
+        let h = match g {
+            Transform::Identity => p.game.advantages_fast(x, &eval.probs(x)),
+            Transform::Log => payoff(&p.game, x, eval, g),
+        };
         let lr = p.reference.logp(x);
         (0..lb.len())
             .map(|y| {
@@ -191,8 +194,8 @@ impl Solver for SppoExact {
         "sppo_exact".into()
     }
     fn next_iter(&mut self, p: &Problem, s: &State) -> State {
-        let policy = s.policy.map_log_weights(|x, l, sp| {
-            let adv = p.game.advantages(x, &s.policy.probs(x));
+        let policy = s.policy.par_map_log_weights(|x, l, sp| {
+            let adv = p.game.advantages_fast(x, &s.policy.probs(x));
             (0..l.len())
                 .map(|y| {
                     if sp[y] {

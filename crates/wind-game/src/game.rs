@@ -188,6 +188,16 @@ impl Game {
         (0..n).map(|i| dot(&a[i * n..(i + 1) * n], probs)).collect()
     }
 
+    /// [`Game::advantages`] with the plain-lane dot ([`crate::numerics::dot_fast`]): about
+    /// 2× faster, rounding error ≤ `(n/8 + 3)·2⁻⁵³·max|A|` per entry; used by the exact dynamics.
+    pub fn advantages_fast(&self, x: usize, probs: &[f64]) -> Vec<f64> {
+        let n = self.n;
+        let a = &self.a[x];
+        (0..n)
+            .map(|i| crate::numerics::dot_fast(&a[i * n..(i + 1) * n], probs))
+            .collect()
+    }
+
     /// Win rates `w_π(y|x) = P(y ≻ π | x) = (P_x π)(y)`.
     pub fn win_rates(&self, x: usize, probs: &[f64]) -> Vec<f64> {
         let s: f64 = probs.iter().sum();
