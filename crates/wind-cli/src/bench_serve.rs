@@ -266,7 +266,9 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
                 acc += l.iter().sum::<f64>();
             });
             std::hint::black_box(acc);
-            Ok(json!({"copy_seconds": tc, "copy2_seconds": tc2, "sum_seconds": ts, "bytes": len * 8}))
+            Ok(
+                json!({"copy_seconds": tc, "copy2_seconds": tc2, "sum_seconds": ts, "bytes": len * 8}),
+            )
         }
         other => bail!(
             "unknown op `{other}` (game, nash, regularized, dynamics, bon, learner, lm_step, copy)"
