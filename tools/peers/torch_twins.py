@@ -49,8 +49,11 @@ What differs from wind (on purpose, or because it cannot be the same):
   * RoPE tables and the mask are built with torch ops each step (wind builds them on the host each
     call; both are rebuilt per step here too).
   * Timing: the bandit twin times `iters` iterations after one warm-up (as bench.rs does); the LM
-    twin reports the median of `steps` steps after one warm-up step, whereas bench.rs reports the
-    mean over all its 6 SFT steps with no warm-up (the first step is included there).
+    twin reports the median of `steps` steps after one warm-up step; the wind side of
+    `just bench-peers` (`wind bench --serve`, op lm_step) likewise drops its first step and reports
+    every later step, so bench_peers.py compares a median of wind's steps with the median of the
+    twin's per-call medians. (`wind bench`'s own LM row is the mean over its 6 steps, warm-up
+    included.)
 
 Usage: target/peers-venv/bin/python tools/peers/torch_twins.py [--game game.json] [--check]
 """
