@@ -5,8 +5,8 @@
 //! Run with `cargo bench -p wind-game --bench solvers`. The n = 1000 cases take seconds per
 //! call (Nash ≈ 2 s with steepest-edge pricing; 9.6 s with the earlier Dantzig rule), so they
 //! live in their own `cyclic_large` benchmarks with [`LARGE_SAMPLES`] samples of one call; the
-//! smaller sizes take divan's default 100 samples but stop after [`MAX_SECS`] seconds each (only n = 300 reaches that). The whole file runs
-//! in about a minute.
+//! smaller sizes take divan's default 100 samples but stop after [`MAX_SECS`] seconds each
+//! (only n = 300 reaches that). The whole file runs in about a minute.
 
 use divan::{Bencher, black_box};
 use std::path::Path;
