@@ -92,22 +92,9 @@ pub fn run(quick: bool, backend: wind_learn::BackendChoice) -> Result<()> {
     Ok(())
 }
 
-/// Language-model throughput (flex backend): the tiny fig2 model's SFT steps and batched
-/// KV-cache generation, and SmolLM2-135M's generation and last-block training step when
-/// its GGUF is cached.
-fn lm(quick: bool, dev: &wind_learn::SelectedDevice) -> Result<()> {
-    use burn::module::Module;
-    use rand_core::SeedableRng;
-    use wind_lm::seqlearn::freeze_bottom;
-    use wind_lm::{GenConfig, LmConfig, Transformer, generate};
-    println!();
-    println!(
-        "{:<52} {:>14} {:>14}",
-        format!("language model ({})", dev.name),
-        "throughput",
-        "per call"
-    );
-    let tiny = LmConfig {
+/// The tiny fig2 architecture the LM benchmarks (and the PyTorch twin) use: 0.82 M parameters.
+pub(crate) fn tiny_lm_config() -> wind_lm::LmConfig {
+    wind_lm::LmConfig {
         vocab: 257,
         d_model: 128,
         n_layers: 4,
@@ -118,9 +105,32 @@ fn lm(quick: bool, dev: &wind_learn::SelectedDevice) -> Result<()> {
         norm_eps: 1e-5,
         tied: true,
         max_seq: 192,
-    };
+    }
+}
+
+/// A deterministic synthetic byte stream for the SFT-step benchmarks.
+pub(crate) fn bench_tokens(n: u32) -> Vec<u32> {
+    (0..n).map(|i| (i * 7919 + i / 13) % 251).collect()
+}
+
+/// Language-model throughput (flex backend): the tiny fig2 model's SFT steps and batched
+/// KV-cache generation, and SmolLM2-135M's generation and last-block training step when
+/// its GGUF is cached.
+fn lm(quick: bool, dev: &wind_learn::SelectedDevice) -> Result<()> {
+    use burn::module::Module;
+    use rand_core::SeedableRng;
+    use wind_lm::seqlearn::freeze_bottom;
+    use wind_lm::{GenConfig, Transformer, generate};
+    println!();
+    println!(
+        "{:<52} {:>14} {:>14}",
+        format!("language model ({})", dev.name),
+        "throughput",
+        "per call"
+    );
+    let tiny = tiny_lm_config();
     let ad = dev.device.clone();
-    let text: Vec<u32> = (0..20_000u32).map(|i| (i * 7919 + i / 13) % 251).collect();
+    let text = bench_tokens(20_000);
     let sft = wind_lm::sft::SftConfig {
         steps: if quick { 2 } else { 6 },
         batch: 16,

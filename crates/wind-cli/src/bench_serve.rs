@@ -337,24 +337,13 @@ fn learner(req: &Value, e: &Entry) -> Result<Value> {
 
 fn lm_step(req: &Value) -> Result<Value> {
     use burn::tensor::Device;
-    use wind_lm::{LmConfig, Transformer};
-    let cfg = LmConfig {
-        vocab: 257,
-        d_model: 128,
-        n_layers: 4,
-        n_heads: 4,
-        n_kv_heads: 2,
-        d_ff: 384,
-        rope_base: 10000.0,
-        norm_eps: 1e-5,
-        tied: true,
-        max_seq: 192,
-    };
+    use wind_lm::Transformer;
+    let cfg = crate::bench::tiny_lm_config();
     let steps = usize_of(req, "steps", 6)?;
     let batch = usize_of(req, "batch", 16)?;
     let seq = usize_of(req, "seq", 128)?;
     let ad = Device::flex().autodiff();
-    let text: Vec<u32> = (0..40_000u32).map(|i| (i * 7919 + i / 13) % 251).collect();
+    let text = crate::bench::bench_tokens(40_000);
     let mut per_step = Vec::new();
     let sft = wind_lm::sft::SftConfig {
         steps: steps + 1,
