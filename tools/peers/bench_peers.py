@@ -16,7 +16,8 @@ Tasks and peers
                scipy.optimize.root with continuation in λ (tools/peers/peers.py `qre`), pygambit's
                logit path-follower, OpenSpiel MMD (small n only);
                accuracy = probability-space fixed-point residual max|x − softmax(λ·A·x)|.
-  dynamics     one exact-WIND iteration over C contexts × n actions: a numpy twin (einsum);
+  dynamics     one exact-WIND iteration over C contexts × n actions: numpy twins (einsum, and
+               a batched BLAS matmul);
                plus the memory-bandwidth bound (payoff bytes / measured copy bandwidth);
                accuracy = max |Δ| between the two next iterates.
   bon          the reward-BoN operator with ties: a numpy twin; accuracy = max |Δ|.
@@ -43,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PEER_BUDGET_S = 30.0   # a peer whose single run exceeds this is not run at larger sizes
+TASKS = ("nash", "regularized", "dynamics", "bon", "learners", "lm")
 FIELDS = ["task", "size", "peer", "wind_s", "peer_s", "ratio", "wind_accuracy", "peer_accuracy",
           "accuracy_metric", "goal", "met", "note"]
 
@@ -452,16 +454,17 @@ class Run:
                 self.wind.close()
             except Exception:
                 self.wind.p.kill()
-            if not done:
-                self.machine["partial"] = True
             out = ROOT / self.args.out
+            if not done:   # never replace earlier complete results with a partial run
+                self.machine["partial"] = True
+                out = out / "partial"
             out.mkdir(parents=True, exist_ok=True)
             write_csv(out / "ratios.csv", FIELDS, self.rows)
             write_csv(out / "raw.csv", ["task", "size", "side", "rep", "seconds"], self.raw)
             atomic_write(out / "machine.json", json.dumps(self.machine, indent=1, ensure_ascii=False) + "\n")
             print(f"wrote {out}/ratios.csv ({len(self.rows)} rows{'' if done else ', PARTIAL: a task failed'}), raw.csv, machine.json")
         print()
-        print(table(out / "ratios.csv", out / "machine.json"), end="")
+        print(table(ROOT / self.args.out / "ratios.csv", ROOT / self.args.out / "machine.json"), end="")
 
 
 def machine_info(args):
@@ -544,26 +547,43 @@ def update_readme(readme, text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--wind", default=str(ROOT / "target" / "release" / "wind"))
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--tasks", nargs="+", default=["nash", "regularized", "dynamics", "bon", "learners", "lm"])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 30, 100, 300, 1000])
+    pos = lambda lo: (lambda v: int(v) if int(v) >= lo else ap.error(f"must be ≥ {lo}: {v}"))
+    ap.add_argument("--wind", default=str(ROOT / "target" / "release" / "wind"),
+                    help="the wind binary (default: target/release/wind)")
+    ap.add_argument("--rounds", type=pos(1), default=3, help="alternating rounds (default 3)")
+    ap.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS),
+                    help="tasks to run (default: all)")
+    ap.add_argument("--sizes", type=pos(2), nargs="+", default=[10, 30, 100, 300, 1000],
+                    help="action counts of the nash and regularized tasks")
     ap.add_argument("--dyn-sizes", type=lambda s: tuple(int(v) for v in s.split("x")), nargs="+",
-                    default=[(10, 100), (100, 300), (10, 1000)])
-    ap.add_argument("--learner-iters", type=int, default=100)
-    ap.add_argument("--lm-steps", type=int, default=5)
-    ap.add_argument("--out", default="results/bench")
+                    default=[(10, 100), (100, 300), (10, 1000)],
+                    help="CxN sizes of the dynamics task (default 10x100 100x300 10x1000)")
+    ap.add_argument("--learner-iters", type=pos(1), default=100, help="timed learner iterations")
+    ap.add_argument("--lm-steps", type=pos(1), default=5, help="timed tiny-LM steps")
+    ap.add_argument("--out", default="results/bench",
+                    help="output folder, relative to the repository root (default results/bench)")
     ap.add_argument("--table", action="store_true", help="print the README table from OUT/ratios.csv")
     ap.add_argument("--readme", help="rewrite the bench-table block of this README from OUT/ratios.csv")
     args = ap.parse_args()
     out = ROOT / args.out
     if args.table or args.readme:
+        if not (out / "ratios.csv").is_file():
+            raise SystemExit(f"error: {out / 'ratios.csv'} does not exist (run `just bench-peers` first)")
         t = table(out / "ratios.csv", out / "machine.json")
         if args.readme:
             update_readme(args.readme, t)
         else:
             print(t, end="")
         return
+    try:   # fail now, not after the benchmark
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise SystemExit(f"error: cannot write to the output folder {out}: {e}")
+    if not Path(args.wind).is_file():
+        raise SystemExit(f"error: {args.wind} not found (build it with `cargo build --release`)")
     if "regularized" in args.tasks and "nash" not in args.tasks:
         args.tasks.append("nash")   # regularized reuses nash's exported games (run first)
     Run(args).run()

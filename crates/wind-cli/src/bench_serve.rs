@@ -37,7 +37,7 @@ struct Entry {
 }
 
 fn times(reps: usize, mut f: impl FnMut()) -> Vec<f64> {
-    (0..reps.max(1))
+    (0..reps)
         .map(|_| {
             let t = Instant::now();
             f();
@@ -61,6 +61,25 @@ fn usize_of(req: &Value, key: &str, default: usize) -> Result<usize> {
             Some(v) if v as usize <= MAX_COUNT => Ok(v as usize),
             _ => bail!("`{key}` must be an integer in 0..={MAX_COUNT}; got {v}"),
         },
+    }
+}
+
+/// A count that must be ≥ 1 (repetitions, iterations, steps).
+fn count_of(req: &Value, key: &str, default: usize) -> Result<usize> {
+    let v = usize_of(req, key, default)?;
+    if v == 0 {
+        bail!("`{key}` must be ≥ 1");
+    }
+    Ok(v)
+}
+
+/// A seed: any non-negative 64-bit integer.
+fn seed_of(req: &Value) -> Result<u64> {
+    match req.get("seed") {
+        None => Ok(0),
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| anyhow!("`seed` must be a non-negative integer; got {v}")),
     }
 }
 
@@ -122,7 +141,7 @@ fn entry<'a>(games: &'a HashMap<String, Entry>, req: &Value) -> Result<&'a Entry
 
 fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
     let op = str_of(req, "op")?;
-    let reps = usize_of(req, "reps", 5)?;
+    let reps = count_of(req, "reps", 5)?;
     match op {
         "game" => {
             let id = str_of(req, "id")?.to_string();
@@ -131,7 +150,7 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
                 Some(v) => serde_json::from_value(v.clone())?,
                 None => ReferenceSpec::Uniform {},
             };
-            let seed = usize_of(req, "seed", 0)? as u64;
+            let seed = seed_of(req)?;
             let beta = f64_of(req, "beta")?;
             let game = spec.build(seed, Path::new("."))?;
             let reference = rspec.build(&game, seed, Path::new("."))?;
@@ -237,7 +256,12 @@ fn handle(req: &Value, games: &mut HashMap<String, Entry>) -> Result<Value> {
         "learner" => learner(req, entry(games, req)?),
         "lm_step" => lm_step(req),
         "copy" => {
-            let mib = usize_of(req, "mib", 256)?.clamp(1, 8192);
+            let mib = usize_of(req, "mib", 256)?;
+            if !(1..=4096).contains(&mib) {
+                bail!(
+                    "`mib` must be in 1..=4096 (two buffers of that size are allocated); got {mib}"
+                );
+            }
             let len = mib * (1 << 20) / 8;
             let src: Vec<f64> = (0..len).map(|i| i as f64).collect();
             let mut dst = vec![0.0f64; len];
@@ -308,7 +332,7 @@ fn learner(req: &Value, e: &Entry) -> Result<Value> {
         bail!("learner: batch and steps must be ≥ 1 and lr finite and > 0");
     }
     let dev = wind_learn::select_device(BackendChoice::Cpu).map_err(anyhow::Error::msg)?;
-    let seed = usize_of(req, "seed", 0)? as u64;
+    let seed = seed_of(req)?;
     let mut l = Learner::new(
         spec,
         class,
@@ -319,7 +343,7 @@ fn learner(req: &Value, e: &Entry) -> Result<Value> {
         seed,
         &dev.device,
     )?;
-    let iters = usize_of(req, "iters", 20)?;
+    let iters = count_of(req, "iters", 20)?;
     l.iterate(&e.game); // warm-up, as the twin does
     let c0 = l.counters();
     let t = Instant::now();
@@ -339,7 +363,7 @@ fn lm_step(req: &Value) -> Result<Value> {
     use burn::tensor::Device;
     use wind_lm::Transformer;
     let cfg = crate::bench::tiny_lm_config();
-    let steps = usize_of(req, "steps", 6)?;
+    let steps = count_of(req, "steps", 6)?;
     let batch = usize_of(req, "batch", 16)?;
     let seq = usize_of(req, "seq", 128)?;
     let ad = Device::flex().autodiff();

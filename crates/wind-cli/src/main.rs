@@ -134,7 +134,9 @@ enum Cmd {
         #[arg(long, default_value = "experiments")]
         experiments: PathBuf,
     },
-    /// Benchmarks of the exact solvers and dynamics (median wall time over repetitions).
+    /// Benchmarks: exact solvers and dynamics, learners and language models (median wall time
+    /// over repetitions); `--serve` answers the JSON requests of `just bench-peers`
+    /// (protocol: crates/wind-cli/src/bench_serve.rs).
     Bench {
         /// Fewer repetitions and sizes (smoke run).
         #[arg(long)]
